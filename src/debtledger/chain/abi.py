@@ -1,0 +1,110 @@
+"""Encode calls and decode results, reverts and events from a contract's ABI (eth_abi)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+
+
+def _type(item: dict[str, Any]) -> str:
+    """Canonical ABI type, tuples spelled out: `(bytes32,uint128)[]`."""
+    t: str = item["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + t[len("tuple"):]
+    return t
+
+
+def _normalise(value: Any, item: dict[str, Any]) -> Any:
+    """Addresses checksummed, at any depth of tuples and arrays."""
+    t: str = item["type"]
+    if t.endswith("]"):
+        inner = {**item, "type": t[: t.rindex("[")]}
+        return [_normalise(v, inner) for v in value]
+    if t == "tuple":
+        return tuple(_normalise(v, c) for v, c in zip(value, item["components"], strict=True))
+    if t == "address":
+        return to_checksum_address(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log: event name, arguments, and where it sits on the chain."""
+
+    name: str
+    args: dict[str, Any]
+    address: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+class ContractABI:
+    """Functions by name and events by topic for one compiled contract."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self.functions: dict[str, dict[str, Any]] = {}
+        self.events: dict[bytes, dict[str, Any]] = {}
+        self.event_topics: dict[str, bytes] = {}
+        for item in abi:
+            if item["type"] == "function":
+                types = [_type(i) for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                self.functions[item["name"]] = {**item, "_types": types, "_selector": selector}
+            elif item["type"] == "event":
+                types = [_type(i) for i in item["inputs"]]
+                topic = keccak(text=f"{item['name']}({','.join(types)})")
+                self.events[topic] = item
+                self.event_topics[item["name"]] = topic
+
+    def encode_call(self, name: str, args: list[Any] | tuple[Any, ...]) -> bytes:
+        fn = self.functions[name]
+        return bytes(fn["_selector"]) + encode(fn["_types"], list(args))
+
+    def decode_output(self, name: str, data: bytes) -> Any:
+        outputs = self.functions[name]["outputs"]
+        values = decode([_type(o) for o in outputs], data)
+        values = tuple(_normalise(v, o) for v, o in zip(values, outputs, strict=True))
+        return values[0] if len(values) == 1 else values
+
+    def decode_log(self, log: dict[str, Any]) -> Event | None:
+        """Decode one raw log (JSON-RPC shape); None when it is not one of ours."""
+        topics = [bytes.fromhex(t.removeprefix("0x")) for t in log["topics"]]
+        item = self.events.get(topics[0]) if topics else None
+        if item is None:
+            return None
+        indexed = [i for i in item["inputs"] if i["indexed"]]
+        plain = [i for i in item["inputs"] if not i["indexed"]]
+        args: dict[str, Any] = {}
+        for inp, topic in zip(indexed, topics[1:], strict=True):
+            (args[inp["name"]],) = decode([_type(inp)], topic)
+        data = bytes.fromhex(log["data"].removeprefix("0x"))
+        for inp, value in zip(plain, decode([_type(i) for i in plain], data), strict=True):
+            args[inp["name"]] = value
+        for inp in item["inputs"]:
+            if inp["type"] == "address":
+                args[inp["name"]] = to_checksum_address(args[inp["name"]])
+        return Event(
+            name=item["name"],
+            args=args,
+            address=to_checksum_address(log["address"]),
+            block_number=int(log["blockNumber"], 16),
+            tx_hash=log["transactionHash"],
+            log_index=int(log["logIndex"], 16),
+        )
+
+
+def decode_revert(data: str | bytes | None) -> str | None:
+    """The message of an `Error(string)` revert payload, or None for anything else."""
+    if data is None:
+        return None
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+    if raw[:4] != ERROR_SELECTOR:
+        return None
+    (message,) = decode(["string"], raw[4:])
+    return str(message)

@@ -1,0 +1,432 @@
+"""`debtledger`: the command line. Thin commands over the services; `--json` for scripts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, time as dtime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from debtledger.chain.node import LocalNode, Snapshotter
+from debtledger.claims.service import ClaimService
+from debtledger.cli.output import emit, handled
+from debtledger.config import Settings, get_settings
+from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
+from debtledger.errors import ChainError, InvalidInput
+from debtledger.orgs.service import OrgService
+from debtledger.runtime import Runtime
+
+app = typer.Typer(help="DebtLedger: compliant debt collection on a shared ledger.", no_args_is_help=True)
+node_app = typer.Typer(help="The local chain node (anvil).", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations of the consortium.", no_args_is_help=True)
+claim_app = typer.Typer(help="Claims: register, sell, mandate, collect, close.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+app.add_typer(org_app, name="org")
+app.add_typer(claim_app, name="claim")
+
+Json = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
+As = Annotated[str, typer.Option("--as", help="The organisation acting (its key signs).")]
+Claim = Annotated[str, typer.Argument(help="Claim reference or 0x id.")]
+IdemKey = Annotated[
+    str | None,
+    typer.Option("--idempotency-key", help="Makes a retried command safe: the same key is one write."),
+]
+SUPERVISOR_PID = "supervisor.pid"
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _runtime() -> Runtime:
+    return Runtime(_settings())
+
+
+def _key(given: str | None, what: str) -> str:
+    return given or f"{what}:{uuid.uuid4()}"
+
+
+def _tx(entry: Any) -> dict[str, Any]:
+    return {"tx_hash": entry.tx_hash, "block": entry.block_number, "status": entry.status.value}
+
+
+# ---------------------------------------------------------------------------- node
+
+
+@node_app.command("run", hidden=True)
+@handled
+def node_run(as_json: Json = False) -> None:
+    """Run the local node in the foreground with periodic snapshots (what `start` launches)."""
+    settings = _settings()
+    node = LocalNode(settings)
+    node.start()
+    snapshots = Snapshotter(node, settings.snapshot_interval_s).start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if node.process is not None and node.process.poll() is not None:
+            raise ChainError(f"anvil exited unexpectedly (code {node.process.returncode})")
+    snapshots.stop()
+    node.stop(snapshot=True)
+
+
+@node_app.command("start")
+@handled
+def node_start(as_json: Json = False) -> None:
+    """Start the local node in the background; its state is kept in the data folder."""
+    settings = _settings()
+    node = LocalNode(settings)
+    if node.is_running():
+        emit({"running": True, "url": node.url, "started": False}, as_json)
+        return
+    settings.node_dir.mkdir(parents=True, exist_ok=True)
+    log = open(settings.node_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "debtledger.cli.main", "node", "run"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
+    log.close()
+    (settings.node_dir / SUPERVISOR_PID).write_text(str(proc.pid))
+    deadline = time.monotonic() + 30
+    while not node.is_running():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = (settings.node_dir / "supervisor.log").read_text(errors="replace")[-400:]
+            raise ChainError(f"the node did not start: {tail.strip()}")
+        time.sleep(0.1)
+    emit({"running": True, "url": node.url, "started": True, "pid": proc.pid}, as_json)
+
+
+@node_app.command("stop")
+@handled
+def node_stop(as_json: Json = False) -> None:
+    """Snapshot the local node's state and stop it."""
+    settings = _settings()
+    node = LocalNode(settings)
+    pid_file = settings.node_dir / SUPERVISOR_PID
+    stopped = False
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)
+                time.sleep(0.1)
+        except ProcessLookupError:
+            stopped = True
+        pid_file.unlink(missing_ok=True)
+    if node.is_running():
+        node.stop(snapshot=True)
+        stopped = True
+    emit({"running": False, "stopped": stopped}, as_json)
+
+
+@node_app.command("status")
+@handled
+def node_status(as_json: Json = False) -> None:
+    """Whether the node answers, its head block and the last snapshot."""
+    settings = _settings()
+    node = LocalNode(settings)
+    info: dict[str, Any] = {"url": settings.node_url, "running": node.is_running()}
+    if info["running"]:
+        rt = Runtime(settings)
+        info["block"] = rt.writer.head()
+        info["chain_id"] = rt.chain_id
+    snap = node.snapshot_path
+    if snap.exists():
+        info["snapshot"] = {
+            "path": str(snap),
+            "bytes": snap.stat().st_size,
+            "age_s": round(time.time() - snap.stat().st_mtime, 1),
+        }
+    emit(info, as_json)
+
+
+@node_app.command("snapshot")
+@handled
+def node_snapshot(as_json: Json = False) -> None:
+    """Write the node's state to the data folder now (atomically)."""
+    path = LocalNode(_settings()).snapshot()
+    emit({"snapshot": str(path), "bytes": path.stat().st_size}, as_json)
+
+
+# ---------------------------------------------------------------------------- deploy, orgs
+
+
+@app.command("deploy")
+@handled
+def deploy_cmd(as_json: Json = False) -> None:
+    """Deploy the contracts and record the deployment in the data folder."""
+    rt = _runtime()
+    if rt.settings.deployment_file.exists():
+        d = rt.deployment
+        if rt.writer.rpc.call("eth_getCode", [d.addresses["ClaimRegistry"], "latest"]) not in ("0x", None):
+            emit({"deployed": False, "reason": "already deployed", **d.addresses}, as_json)
+            return
+    emit({"deployed": True, **OrgService(rt).deploy()}, as_json)
+
+
+@app.command("reconcile")
+@handled
+def reconcile_cmd(as_json: Json = False) -> None:
+    """Reconcile the outbox with the chain: confirm what is mined, send again what is not."""
+    rt = _runtime()
+    emit({**rt.writer.reconcile(), "outbox": rt.outbox.counts()}, as_json)
+
+
+@org_app.command("add")
+@handled
+def org_add(
+    name: Annotated[str, typer.Argument(help="Short name, e.g. bank-a.")],
+    role: Annotated[list[str], typer.Option("--role", help="CREDITOR, AGENCY, COURT, REGULATOR, GATEWAY, KEEPER.")],
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Create an organisation's key and grant it roles on chain."""
+    org = OrgService(_runtime()).add(name, role, idem_key=idem or f"org:{name}")
+    emit(org, as_json)
+
+
+@org_app.command("list")
+@handled
+def org_list(as_json: Json = False) -> None:
+    """Organisations this data folder holds keys for, with their roles on chain."""
+    orgs = OrgService(_runtime()).list()
+    emit(orgs, as_json, lambda rows: "\n".join(f"{o['name']:<16} {o['address']}  {','.join(o['roles'])}" for o in rows))
+
+
+# ---------------------------------------------------------------------------- claims
+
+
+@claim_app.command("register")
+@handled
+def claim_register(
+    ref: Annotated[str, typer.Argument(help="The creditor's reference for the claim.")],
+    org: As,
+    debtor: Annotated[str, typer.Option(help="Debtor pseudonym: 0x + 64 hex digits.")],
+    principal_fen: Annotated[str, typer.Option(help="Principal in fen (whole number).")],
+    due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD.")],
+    outstanding_fen: Annotated[str | None, typer.Option(help="Outstanding in fen; default: principal.")] = None,
+    currency: str = "CNY",
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Register one claim."""
+    claim = parse_claim(
+        {
+            "claim_ref": ref,
+            "debtor_pseudonym": debtor,
+            "principal_fen": principal_fen,
+            "outstanding_fen": outstanding_fen if outstanding_fen is not None else principal_fen,
+            "currency": currency,
+            "due_date": due,
+        }
+    )
+    entry = ClaimService(_runtime()).register(org, claim, idem_key=_key(idem, "register"))
+    emit({"claim_id": "0x" + claim.claim_id.hex(), "ref": ref, **_tx(entry)}, as_json)
+
+
+@claim_app.command("import")
+@handled
+def claim_import(
+    file: Annotated[Path, typer.Argument(help="CSV with claim_ref,debtor_pseudonym,principal_fen,outstanding_fen,currency,due_date.")],
+    org: As,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows and list the bad ones.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Import claims from a CSV file. A bad row stops the whole import unless --skip-bad."""
+    service = ClaimService(_runtime())
+    if as_json:
+        report = service.import_csv(file, org, skip_bad=skip_bad)
+    else:
+        with Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+        ) as bar:
+            task = bar.add_task("import", total=None)
+            report = service.import_csv(
+                file, org, skip_bad=skip_bad, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    emit(report, as_json)
+
+
+@claim_app.command("show")
+@handled
+def claim_show(claim: Claim, as_json: Json = False) -> None:
+    """A claim's current state on chain."""
+    emit(ClaimService(_runtime()).show(parse_claim_id(claim)), as_json)
+
+
+@claim_app.command("history")
+@handled
+def claim_history(claim: Claim, as_json: Json = False) -> None:
+    """Every event of a claim, oldest first."""
+    rows = list(ClaimService(_runtime()).history(parse_claim_id(claim)))
+    emit(rows, as_json, lambda evs: "\n".join(f"block {e['block']:>6}  {e['event']}" for e in evs))
+
+
+@claim_app.command("transfer")
+@handled
+def claim_transfer(
+    claim: Claim,
+    org: As,
+    to: Annotated[str, typer.Option("--to", help="The buying creditor (name or address).")],
+    price_fen: Annotated[str, typer.Option(help="Agreed price in fen; only its hash goes on chain.")],
+    currency: str = "CNY",
+    buy_back: Annotated[bool, typer.Option("--buy-back", help="Offer it back to the last seller.")] = False,
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Offer a claim to another creditor (it must accept)."""
+    service = ClaimService(_runtime())
+    price = parse_amount(price_fen, "price_fen")
+    cid = parse_claim_id(claim)
+    if buy_back:
+        entry, commitment = service.propose_buy_back(cid, org, price, currency, idem_key=_key(idem, "buyback"))
+    else:
+        entry, commitment = service.propose_transfer(cid, org, to, price, currency, idem_key=_key(idem, "transfer"))
+    emit({**_tx(entry), "price_hash": commitment.hash, "price_salt": commitment.salt}, as_json)
+
+
+@claim_app.command("buyback")
+@handled
+def claim_buyback(
+    claim: Claim, org: As, price_fen: Annotated[str, typer.Option()], currency: str = "CNY",
+    as_json: Json = False, idem: IdemKey = None,
+) -> None:
+    """Offer a claim back to the creditor that sold it last (repurchase)."""
+    entry, commitment = ClaimService(_runtime()).propose_buy_back(
+        parse_claim_id(claim), org, parse_amount(price_fen, "price_fen"), currency, idem_key=_key(idem, "buyback")
+    )
+    emit({**_tx(entry), "price_hash": commitment.hash, "price_salt": commitment.salt}, as_json)
+
+
+def _simple(action: str, method: str, doc: str) -> None:
+    def command(claim: Claim, org: As, as_json: Json = False, idem: IdemKey = None) -> None:
+        entry = getattr(ClaimService(_runtime()), method)(parse_claim_id(claim), org, idem_key=_key(idem, action))
+        emit(_tx(entry), as_json)
+
+    command.__doc__ = doc
+    claim_app.command(action)(handled(command))
+
+
+_simple("accept", "accept", "Accept an offered claim: the caller becomes its only owner.")
+_simple("decline", "decline", "Decline an offered claim.")
+_simple("cancel", "cancel", "Withdraw your offer of a claim.")
+_simple("writeoff", "write_off", "Write a claim off at its outstanding amount.")
+
+
+@claim_app.command("mandate")
+@handled
+def claim_mandate(
+    claim: Claim,
+    org: As,
+    agency: Annotated[str | None, typer.Option(help="The agency (name or address).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day of the mandate, YYYY-MM-DD (UTC).")] = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="End the current mandate.")] = False,
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Mandate an agency to collect a claim until a date, or revoke the mandate."""
+    service = ClaimService(_runtime())
+    cid = parse_claim_id(claim)
+    if revoke:
+        entry = service.revoke_mandate(cid, org, idem_key=_key(idem, "revoke"))
+    else:
+        if not agency or not until:
+            raise InvalidInput("give --agency and --until (or --revoke)", field="agency" if not agency else "until")
+        day = parse_date(until, "until")
+        expiry = datetime.combine(day, dtime(23, 59, 59), tzinfo=UTC)
+        entry = service.mandate(cid, org, agency, expiry, idem_key=_key(idem, "mandate"))
+    emit(_tx(entry), as_json)
+
+
+@claim_app.command("repay")
+@handled
+def claim_repay(
+    claim: Claim,
+    org: As,
+    amount_fen: Annotated[str, typer.Option(help="Amount repaid in fen (whole, positive).")],
+    receipt: Annotated[str, typer.Option(help="Payment receipt reference; only its hash goes on chain.")] = "",
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Record a repayment: the outstanding amount falls, never below zero."""
+    amount = parse_amount(amount_fen, "amount_fen", positive=True)
+    entry = ClaimService(_runtime()).repay(parse_claim_id(claim), org, amount, receipt, idem_key=_key(idem, "repay"))
+    emit(_tx(entry), as_json)
+
+
+@claim_app.command("settle")
+@handled
+def claim_settle(
+    claim: Claim, org: As, note: str = "", as_json: Json = False, idem: IdemKey = None
+) -> None:
+    """Close a claim as settled; what is left unpaid is forgiven."""
+    entry = ClaimService(_runtime()).settle(parse_claim_id(claim), org, note, idem_key=_key(idem, "settle"))
+    emit(_tx(entry), as_json)
+
+
+@claim_app.command("dispute")
+@handled
+def claim_dispute(
+    claim: Claim,
+    org: As,
+    reason: Annotated[str, typer.Option(help="Grounds of the dispute; only its hash goes on chain.")] = "",
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Mark a claim disputed: sale and collection stop until it is resolved."""
+    entry = ClaimService(_runtime()).dispute(parse_claim_id(claim), org, reason, idem_key=_key(idem, "dispute"))
+    emit(_tx(entry), as_json)
+
+
+@claim_app.command("resolve")
+@handled
+def claim_resolve(
+    claim: Claim,
+    org: As,
+    outstanding_fen: Annotated[str, typer.Option(help="Outstanding amount the resolution fixed, in fen.")],
+    note: str = "",
+    as_json: Json = False,
+    idem: IdemKey = None,
+) -> None:
+    """Resolve a dispute with the outstanding amount it fixed (zero settles the claim)."""
+    amount = parse_amount(outstanding_fen, "outstanding_fen")
+    entry = ClaimService(_runtime()).resolve(parse_claim_id(claim), org, amount, note, idem_key=_key(idem, "resolve"))
+    emit(_tx(entry), as_json)
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+@app.command("demo")
+@handled
+def demo_cmd(
+    claims: Annotated[int, typer.Option(help="How many demo claims bank-a registers.")] = 1000,
+    as_json: Json = False,
+) -> None:
+    """Load demo data: two banks, one agency, claims; show a sale and a refused second sale."""
+    from debtledger.demo import run_demo
+
+    emit(run_demo(_runtime(), claims), as_json)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":
+    app()

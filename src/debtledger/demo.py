@@ -1,0 +1,74 @@
+"""Demo data: two banks, one agency, a book of claims, a sale and a refused second sale.
+
+Safe to run again: organisations and claims that exist are reused, and each run sells a
+claim that bank-a still owns.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date, timedelta
+from typing import Any
+
+from debtledger.claims.service import ClaimService
+from debtledger.domain.claims import CSV_COLUMNS, claim_id
+from debtledger.errors import Conflict, Forbidden
+from debtledger.orgs.service import OrgService
+from debtledger.runtime import Runtime
+
+ORGS = (("bank-a", ["CREDITOR"]), ("bank-b", ["CREDITOR"]), ("agency-x", ["AGENCY"]))
+
+
+def write_demo_csv(path: Any, count: int, seed: int = 7) -> None:
+    """A CSV of `count` plausible claims with random pseudonyms (never personal data)."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(CSV_COLUMNS)
+        for i in range(1, count + 1):
+            principal = rng.randrange(50_000, 5_000_000)
+            out.writerow(
+                [
+                    f"DEMO-A-{i:06d}",
+                    "0x" + rng.randbytes(32).hex(),
+                    principal,
+                    rng.randrange(principal // 4, principal + 1),
+                    "CNY",
+                    (date(2026, 1, 1) + timedelta(days=rng.randrange(0, 300))).isoformat(),
+                ]
+            )
+
+
+def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
+    orgs = OrgService(rt)
+    claims = ClaimService(rt)
+    made = [orgs.add(name, roles, idem_key=f"demo-org:{name}") for name, roles in ORGS]
+    csv_path = rt.settings.data_dir / "demo-claims.csv"
+    write_demo_csv(csv_path, count)
+    report = claims.import_csv(csv_path, "bank-a")
+    bank_a = orgs.address("bank-a")
+    sold = None
+    for i in range(1, count + 1):
+        ref = f"DEMO-A-{i:06d}"
+        info = claims.show(claim_id(ref))
+        if info["owner_address"] == bank_a and info["status"] == "active" and not info["pending_transfer"]:
+            sold = ref
+            break
+    steps: dict[str, Any] = {
+        "organisations": [{"name": o.name, "address": o.address, "roles": o.roles} for o in made],
+        "import": {"imported": report.imported, "already_registered": report.already_registered},
+    }
+    if sold is None:
+        steps["sale"] = "no claim of bank-a left to sell"
+        return steps
+    cid = claim_id(sold)
+    claims.propose_transfer(cid, "bank-a", "bank-b", 123_400, "CNY", idem_key=f"demo-sale:{sold}")
+    claims.accept(cid, "bank-b", idem_key=f"demo-accept:{sold}")
+    steps["sale"] = f"{sold}: bank-a sold it to bank-b, who accepted; owner is now {claims.show(cid)['owner']}"
+    try:
+        claims.propose_transfer(cid, "bank-a", "agency-x", 99_900, "CNY", idem_key=f"demo-resale:{sold}")
+        steps["second_sale"] = "ACCEPTED (this must never happen)"
+    except (Forbidden, Conflict) as refused:
+        steps["second_sale"] = f"refused by the contract: {refused.rule}"
+    return steps

@@ -1,0 +1,163 @@
+"""Claims as the ledger sees them: validated input, ids, statuses and the record hash.
+
+Pure rules, no I/O. Amounts are integer counts of the currency's minor unit (fen for
+CNY); a date is a calendar date, stored on chain as the unix time of its UTC midnight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import keccak
+
+from debtledger.errors import InvalidInput
+
+MAX_AMOUNT = 2**128 - 1
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_INT = re.compile(r"^[0-9]+$")
+
+CSV_COLUMNS = ("claim_ref", "debtor_pseudonym", "principal_fen", "outstanding_fen", "currency", "due_date")
+
+
+class ClaimStatus(IntEnum):
+    ACTIVE = 1
+    SETTLED = 2
+    WRITTEN_OFF = 3
+    DISPUTED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class NewClaim:
+    """A claim ready to register: what goes on chain plus its reference."""
+
+    ref: str
+    claim_id: bytes
+    debtor: bytes
+    principal: int
+    outstanding: int
+    currency: str
+    due_date: date
+    record_hash: bytes
+
+    def as_tuple(self) -> tuple[bytes, bytes, int, int, bytes, int, bytes]:
+        """The contract's ClaimInput struct."""
+        return (
+            self.claim_id,
+            self.debtor,
+            self.principal,
+            self.outstanding,
+            self.currency.encode(),
+            due_timestamp(self.due_date),
+            self.record_hash,
+        )
+
+
+def claim_id(ref: str) -> bytes:
+    """The on-chain id of a claim reference (keccak-256 of the reference text)."""
+    return keccak(text=ref)
+
+
+def parse_claim_id(text: str) -> bytes:
+    """A claim given as 0x-hex id or as its reference."""
+    if _HEX32.match(text):
+        return bytes.fromhex(text[2:])
+    return claim_id(check_ref(text))
+
+
+def check_ref(ref: str, row: int | None = None) -> str:
+    if not _REF.match(ref):
+        raise InvalidInput(
+            "claim reference must be 1-128 letters, digits or . _ : / - (no spaces)",
+            field="claim_ref",
+            row=row,
+        )
+    return ref
+
+
+def parse_amount(value: object, field: str, row: int | None = None, *, positive: bool = False) -> int:
+    """An amount in minor units: a non-negative whole number, never a float or a fraction."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidInput("amount must be a whole number of fen", field=field, row=row)
+    text = str(value).strip()
+    if text.startswith("-"):
+        raise InvalidInput(f"amount must not be negative (got {text})", field=field, row=row)
+    if not _INT.match(text):
+        raise InvalidInput(f"amount must be a whole number of fen (got {text!r})", field=field, row=row)
+    amount = int(text)
+    if amount > MAX_AMOUNT:
+        raise InvalidInput("amount is too large", field=field, row=row)
+    if positive and amount == 0:
+        raise InvalidInput("amount must be positive", field=field, row=row)
+    return amount
+
+
+def parse_bytes32(value: str, field: str, row: int | None = None) -> bytes:
+    if not _HEX32.match(value.strip()):
+        raise InvalidInput("must be 0x followed by 64 hex digits", field=field, row=row)
+    raw = bytes.fromhex(value.strip()[2:])
+    if raw == bytes(32):
+        raise InvalidInput("must not be zero", field=field, row=row)
+    return raw
+
+
+def parse_date(value: str, field: str, row: int | None = None) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"must be a date as YYYY-MM-DD (got {value!r})", field=field, row=row) from None
+
+
+def due_timestamp(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def from_timestamp(ts: int) -> date:
+    return datetime.fromtimestamp(ts, tz=UTC).date()
+
+
+def record_hash(record: dict[str, Any]) -> bytes:
+    """Commitment to the full off-chain record (canonical JSON, SHA-256)."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def parse_claim(fields: dict[str, str | None], row: int | None = None) -> NewClaim:
+    """Validate one claim (a CSV row or a command's options); names the bad field and row."""
+    missing = [c for c in CSV_COLUMNS if not (fields.get(c) or "").strip()]
+    if missing:
+        raise InvalidInput("value is missing", field=missing[0], row=row)
+    ref = check_ref(str(fields["claim_ref"]).strip(), row)
+    principal = parse_amount(fields["principal_fen"], "principal_fen", row, positive=True)
+    outstanding = parse_amount(fields["outstanding_fen"], "outstanding_fen", row)
+    if outstanding > principal:
+        raise InvalidInput("outstanding exceeds principal", field="outstanding_fen", row=row)
+    currency = str(fields["currency"]).strip()
+    if not _CURRENCY.match(currency):
+        raise InvalidInput("must be a three-letter ISO 4217 code such as CNY", field="currency", row=row)
+    debtor = parse_bytes32(str(fields["debtor_pseudonym"]), "debtor_pseudonym", row)
+    due = parse_date(str(fields["due_date"]), "due_date", row)
+    if due.year < 1971:
+        raise InvalidInput("due date is before 1971", field="due_date", row=row)
+    record = {c: (fields.get(c) or "").strip() for c in CSV_COLUMNS}
+    return NewClaim(
+        ref=ref,
+        claim_id=claim_id(ref),
+        debtor=debtor,
+        principal=principal,
+        outstanding=outstanding,
+        currency=currency,
+        due_date=due,
+        record_hash=record_hash(record),
+    )

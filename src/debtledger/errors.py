@@ -1,0 +1,69 @@
+"""The one error root of DebtLedger and its families.
+
+The API turns these into problem responses and the CLI into a message and exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class DebtLedgerError(Exception):
+    """Raised when DebtLedger cannot do what was asked; the root of every error here."""
+
+
+class ConfigError(DebtLedgerError):
+    """Raised when settings are missing or unsafe."""
+
+
+class InvalidInput(DebtLedgerError):
+    """Raised when input is malformed; names the field (and row) that was wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None) -> None:
+        where = []
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.field = field
+        self.row = row
+        self.reason = message
+
+
+class NotFound(DebtLedgerError):
+    """Raised when the claim, organisation or record asked for does not exist."""
+
+
+class ChainError(DebtLedgerError):
+    """Raised when the chain node cannot be reached or does not behave as expected."""
+
+
+class NodeUnavailable(ChainError):
+    """Raised when the node does not answer (stopped, killed or unreachable)."""
+
+
+class ContractRefused(ChainError):
+    """Raised when a contract refuses a call; `rule` is the contract's own message."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+class Forbidden(ContractRefused):
+    """Raised when the caller's role or ownership does not allow the call."""
+
+
+class Conflict(ContractRefused):
+    """Raised when the claim's current state does not allow the call (pending, closed, duplicate)."""
+
+
+class ClaimNotFound(ContractRefused, NotFound):
+    """Raised when the chain has no claim with that id."""
+
+
+class PolicyRefused(ContractRefused):
+    """Raised when a collection rule refuses the action; `rule` names it."""
+
+
+class Rejected(ContractRefused):
+    """Raised when a contract refuses input values (amounts, dates, empty fields)."""

@@ -1,0 +1,78 @@
+"""Wiring: from settings to the outbox, the chain writer, the key store and the deployment.
+
+Services take a Runtime; nothing here knows about HTTP or the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from debtledger.chain.abi import ContractABI
+from debtledger.chain.compile import CONTRACTS, compile_contract
+from debtledger.chain.deploy import Deployment
+from debtledger.chain.events import EventReader
+from debtledger.chain.keys import KeyStore
+from debtledger.chain.writer import ChainWriter, Rpc
+from debtledger.config import Settings
+from debtledger.store.outbox import Outbox, sqlite_engine
+
+ADMIN = "admin"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    _abis: dict[str, ContractABI] = field(default_factory=dict)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(sqlite_engine(self.settings.data_dir / "debtledger.sqlite"))
+
+    @cached_property
+    def chain_id(self) -> int:
+        return int(Rpc(self.settings.node_url).call("eth_chainId"), 16)
+
+    @cached_property
+    def writer(self) -> ChainWriter:
+        """The chain writer, its outbox reconciled with the chain before the first write."""
+        writer = ChainWriter(
+            self.settings.node_url,
+            self.chain_id,
+            self.outbox,
+            local=self.settings.local_node,
+            receipt_timeout_s=self.settings.receipt_timeout_s,
+        )
+        writer.reconcile()
+        return writer
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        return KeyStore(self.settings.keys_dir, self.settings.key_password)
+
+    @cached_property
+    def deployment(self) -> Deployment:
+        return Deployment.load(self.settings.deployment_file)
+
+    def abi(self, name: str) -> ContractABI:
+        """A contract's ABI: from the deployment's build folder, compiled if absent."""
+        if name not in self._abis:
+            path = self.settings.data_dir / "contracts" / f"{name}.json"
+            if path.exists():
+                abi = json.loads(path.read_text())
+            else:
+                abi = compile_contract(name).abi
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(abi))
+            self._abis[name] = ContractABI(abi)
+        return self._abis[name]
+
+    def address(self, name: str) -> str:
+        return self.deployment.addresses[name]
+
+    @cached_property
+    def events(self) -> EventReader:
+        return EventReader(
+            self.writer.rpc, {self.address(n): self.abi(n) for n in CONTRACTS}
+        )
