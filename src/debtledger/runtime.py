@@ -42,6 +42,7 @@ class Runtime:
             self.chain_id,
             self.outbox,
             local=self.settings.local_node,
+            lock_dir=self.settings.node_dir if self.settings.local_node else None,
             receipt_timeout_s=self.settings.receipt_timeout_s,
         )
         writer.reconcile()

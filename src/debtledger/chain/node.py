@@ -10,6 +10,7 @@ whole snapshot. A node restored from an older snapshot is made whole again by th
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import os
 import shutil
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,24 @@ from debtledger.errors import ChainError, NodeUnavailable
 SNAPSHOT_NAME = "state.json"
 PID_NAME = "anvil.pid"
 LOG_NAME = "anvil.log"
+
+
+@contextlib.contextmanager
+def chain_lock(folder: Path) -> Iterator[None]:
+    """Mining and snapshots exclude each other, across processes.
+
+    Measured here: a state dump taken while a block is being mined can hold that block's
+    state changes without the block itself (the transactions and their events are lost
+    while their effects remain). With `--no-mining` only `evm_mine` changes the state, so
+    holding this lock around both keeps every snapshot whole.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "chain.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def anvil_binary(project_root: Path | None = None) -> Path:
@@ -55,8 +75,10 @@ def rpc(url: str, method: str, params: list[object] | None = None, timeout: floa
             json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
             timeout=timeout,
         ).json()
-    except (requests.ConnectionError, requests.Timeout) as exc:
+    except requests.RequestException as exc:
         raise NodeUnavailable(f"node at {url} does not answer: {exc.__class__.__name__}") from exc
+    except ValueError as exc:
+        raise NodeUnavailable(f"node at {url} sent a broken reply (it may have died)") from exc
     if "error" in reply:
         raise ChainError(f"{method}: {reply['error'].get('message', reply['error'])}")
     return reply["result"]
@@ -111,16 +133,17 @@ class LocalNode:
             raise ChainError(f"a node already answers at {self.url}")
         self.folder.mkdir(parents=True, exist_ok=True)
         log = open(self.folder / LOG_NAME, "ab")  # noqa: SIM115 - handed to the child
-        self.process = subprocess.Popen(
+        proc = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.process = proc
         log.close()
-        (self.folder / PID_NAME).write_text(str(self.process.pid))
+        (self.folder / PID_NAME).write_text(str(proc.pid))
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if proc.poll() is not None:
                 tail = (self.folder / LOG_NAME).read_text(errors="replace")[-500:]
-                raise ChainError(f"anvil exited at start (code {self.process.returncode}): {tail}")
+                raise ChainError(f"anvil exited at start (code {proc.returncode}): {tail}")
             if self.is_running():
                 return
             time.sleep(0.05)
@@ -135,9 +158,12 @@ class LocalNode:
 
     def snapshot(self) -> Path:
         """Write the node's whole state atomically: temp file, fsync, rename, fsync folder."""
-        dump = rpc(self.url, "anvil_dumpState", timeout=300.0)
-        assert isinstance(dump, str)
-        state = gzip.decompress(bytes.fromhex(dump.removeprefix("0x")))
+        with chain_lock(self.folder):
+            dump = rpc(self.url, "anvil_dumpState", timeout=300.0)
+        try:
+            state = gzip.decompress(bytes.fromhex(str(dump).removeprefix("0x")))
+        except (ValueError, OSError, EOFError) as exc:
+            raise ChainError("the node's state dump is not a whole gzip payload") from exc
         tmp = self.snapshot_path.with_suffix(".tmp")
         with open(tmp, "wb") as fh:
             fh.write(state)
@@ -227,13 +253,15 @@ class Snapshotter:
             self.tick()
 
     def tick(self) -> None:
-        """Snapshot now if the head moved; a dead node is not an error here."""
+        """Snapshot now if the head moved. A dead node or a failed write is not fatal here:
+        the thread must outlive crashes of the node it watches, and tries again next tick."""
         try:
-            head = rpc(self.node.url, "eth_blockNumber", timeout=2.0)
-            if head != self._last_block:
+            head = rpc(self.node.url, "eth_getBlockByNumber", ["latest", False], timeout=2.0)
+            head_hash = head["hash"] if isinstance(head, dict) else None
+            if head_hash != self._last_block:
                 self.node.snapshot()
-                self._last_block = head
-        except ChainError:
+                self._last_block = head_hash
+        except (ChainError, OSError):
             return
 
     def stop(self) -> None:

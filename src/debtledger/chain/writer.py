@@ -13,12 +13,14 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
 
 from debtledger.chain.abi import ContractABI, decode_revert
+from debtledger.chain.node import chain_lock
 from debtledger.chain.reverts import refusal
 from debtledger.errors import ChainError, ContractRefused, NodeUnavailable
 from debtledger.store.outbox import Entry, NewEntry, Outbox, Status
@@ -75,10 +77,10 @@ class Rpc:
         try:
             resp = self.session.post(self.url, json=body, timeout=self.timeout)
             replies = resp.json()
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.RequestException as exc:
             raise NodeUnavailable(f"node at {self.url} does not answer") from exc
         except ValueError as exc:
-            raise ChainError(f"node at {self.url} sent a reply that is not JSON") from exc
+            raise NodeUnavailable(f"node at {self.url} sent a broken reply (it may have died)") from exc
         if isinstance(replies, dict):  # a node that answers a whole batch with one error
             raise _node_error(calls[0][0], replies.get("error", replies))
         by_id = {r.get("id"): r for r in replies}
@@ -107,6 +109,7 @@ class ChainWriter:
         outbox: Outbox,
         *,
         local: bool,
+        lock_dir: Path | None = None,
         gas_price: int = 0,
         receipt_timeout_s: float = 120.0,
     ) -> None:
@@ -114,6 +117,7 @@ class ChainWriter:
         self.chain_id = chain_id
         self.outbox = outbox
         self.local = local
+        self.lock_dir = lock_dir
         self.gas_price = gas_price
         self.receipt_timeout_s = receipt_timeout_s
 
@@ -226,7 +230,7 @@ class ChainWriter:
         resent = 0
         while waiting:
             if self.local:
-                self.rpc.call("evm_mine")
+                self._mine()
             receipts = self.rpc.batch(
                 [("eth_getTransactionReceipt", [h]) for h in waiting]
             )
@@ -258,6 +262,13 @@ class ChainWriter:
                 self._send(lost)
             elif not self.local:
                 time.sleep(0.5)
+
+    def _mine(self) -> None:
+        if self.lock_dir is None:
+            self.rpc.call("evm_mine")
+            return
+        with chain_lock(self.lock_dir):
+            self.rpc.call("evm_mine")
 
     def _lost(self, entries: Sequence[Entry]) -> list[Entry]:
         replies = self.rpc.batch([("eth_getTransactionByHash", [e.tx_hash]) for e in entries])
