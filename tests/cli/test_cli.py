@@ -157,5 +157,18 @@ def test_org_list_and_demo(cli) -> None:  # type: ignore[no-untyped-def]
     demo = json.loads(out)
     assert demo["import"]["imported"] == 50
     assert demo["second_sale"] == "refused by the contract: registry: caller is not the owner"
+    again = json.loads(cli("demo", "--claims", "50", "--json")[1])
+    assert again["import"] == {"imported": 0, "already_registered": 50}
+    assert again["sale"].startswith("DEMO-A-000002: bank-a sold it to bank-b")
     names = {o["name"]: o["roles"] for o in json.loads(cli("org", "list", "--json")[1])}
     assert names["bank-b"] == ["CREDITOR"] and names["agency-x"] == ["AGENCY"]
+
+
+def test_import_of_many_full_batches_goes_through(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Six 1,000-claim transactions are more than one HTTP body may carry: the group commit
+    splits them and the node takes them all."""
+    path = write_csv(tmp_path / "big.csv", [row(f"BIG-{i:05d}") for i in range(6_000)])
+    code, out, _ = cli("claim", "import", str(path), "--as", "bank-a", "--json")
+    assert code == 0, out
+    assert json.loads(out)["imported"] == 6_000 and json.loads(out)["transactions"] == 6
+    assert json.loads(cli("claim", "show", "BIG-05999", "--json")[1])["principal_fen"] == 1000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from debtledger.chain.abi import ContractABI, Event
 from debtledger.chain.writer import Rpc
@@ -23,18 +23,23 @@ class EventReader:
         from_block: int,
         to_block: int | None = None,
         *,
-        claim_id: bytes | None = None,
+        claim_ids: Sequence[bytes] | None = None,
+        names: Sequence[str] | None = None,
         address: str | None = None,
     ) -> Iterator[Event]:
         """Events in [from_block, to_block] (default: head), oldest first.
 
-        `claim_id` keeps only events about that claim (the first indexed argument of every
-        registry event is the claim id).
+        `claim_ids` keeps only events about those claims (the first indexed argument of every
+        registry event is the claim id); `names` keeps only those events.
         """
         if to_block is None:
             to_block = int(self.rpc.call("eth_blockNumber"), 16)
         addresses = [address] if address else list(self.contracts)
-        topics: list[object] = [None, "0x" + claim_id.hex()] if claim_id is not None else []
+        topics: list[object] = [None, None]
+        if names:
+            topics[0] = ["0x" + self._topic(n).hex() for n in names]
+        if claim_ids is not None:
+            topics[1] = ["0x" + c.hex() for c in claim_ids]
         start = from_block
         while start <= to_block:
             end = min(start + LOG_SPAN - 1, to_block)
@@ -48,6 +53,13 @@ class EventReader:
                 if event is not None:
                     yield event
             start = end + 1
+
+
+    def _topic(self, name: str) -> bytes:
+        for abi in self.contracts.values():
+            if name in abi.event_topics:
+                return abi.event_topics[name]
+        raise KeyError(f"no event named {name}")
 
 
 def _checksum_key(address: str, contracts: dict[str, ContractABI]) -> str:

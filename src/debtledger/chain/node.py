@@ -119,6 +119,8 @@ class LocalNode:
             "--base-fee", "0",
             "--gas-price", "0",
             "--accounts", "0",
+            # Group commits carry megabytes of transactions; anvil refuses bodies >= 2 MiB.
+            "--no-request-size-limit",
             # Keep no historical states in memory: blocks and logs stay, memory stays flat.
             "--prune-history",
             "--silent",

@@ -10,6 +10,7 @@ write whose receipt is in a mined block.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,9 @@ from debtledger.store.outbox import Entry, NewEntry, Outbox, Status
 # Headroom over the estimate: tight, because anvil fills blocks by gas limit, not gas used.
 GAS_MARGIN = 1.15
 GAS_FLOOR = 21_000
-# One HTTP body of the group commit stays below this many bytes of raw transactions.
-MAX_BATCH_BYTES = 16 * 1024 * 1024
+# One HTTP body of the group commit stays below this many bytes of raw transactions (twice
+# that as hex): under the request limits of common nodes (Besu's default is 5 MB).
+MAX_BATCH_BYTES = 1024 * 1024
 _ids = itertools.count(1)
 
 
@@ -55,11 +57,21 @@ class Write:
 
 @dataclass
 class Rpc:
-    """A keep-alive JSON-RPC client with batches; node errors become ChainError."""
+    """A keep-alive JSON-RPC client with batches; node errors become ChainError.
+
+    One HTTP session per thread: the group commit runs beside the thread that signs.
+    """
 
     url: str
     timeout: float = 120.0
-    session: requests.Session = field(default_factory=requests.Session)
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def call(self, method: str, params: list[Any] | None = None) -> Any:
         (reply,) = self.batch([(method, params or [])])
@@ -184,10 +196,14 @@ class ChainWriter:
 
     def execute(self, signer: LocalAccount, writes: Sequence[Write]) -> list[Entry]:
         """Submit and commit; raises the contract's refusal if any of these reverted."""
-        entries = self.flush(self.submit(signer, writes))
+        return self.check(self.flush(self.submit(signer, writes)))
+
+    @staticmethod
+    def check(entries: list[Entry]) -> list[Entry]:
+        """The entries, or the contract's refusal of the first one that reverted."""
         for e in entries:
             if e.status is Status.REVERTED:
-                raise refusal(e.error or "reverted") if e.error else ContractRefused("reverted")
+                raise refusal(e.error) if e.error else ContractRefused("reverted")
         return entries
 
     def flush(self, wanted: Sequence[Entry] | None = None) -> list[Entry]:
@@ -195,8 +211,9 @@ class ChainWriter:
         mined block. Returns the final state of `wanted` (default: all that was pending)."""
         pending = self.outbox.pending()
         if pending:
+            since = self.head()
             self._send(pending)
-            self._settle(pending)
+            self._settle(pending, since=since)
         wanted = list(wanted) if wanted is not None else pending
         fresh = self.outbox.by_key(e.idem_key for e in wanted)
         return [fresh[e.idem_key] for e in wanted]
@@ -223,29 +240,26 @@ class ChainWriter:
                 continue
             raise ChainError(f"node refused a stored transaction: {err.get('message', err)}")
 
-    def _settle(self, entries: Sequence[Entry]) -> None:
-        """Mine (local) or wait (remote) until every entry has a receipt; record outcomes."""
+    def _settle(self, entries: Sequence[Entry], since: int | None = None) -> None:
+        """Mine (local) or wait (remote) until every entry is in a block; record outcomes.
+
+        `since`: the head before the entries were sent. On the local node the new blocks
+        are read for our transactions and their outcome asked with `ots_getTransactionError`
+        (a few bytes each), instead of receipts that carry every log (about 1 MB for a
+        1,000-claim registration).
+        """
         waiting = {e.tx_hash: e for e in entries}
         deadline = time.monotonic() + self.receipt_timeout_s
         resent = 0
         while waiting:
             if self.local:
                 self._mine()
-            receipts = self.rpc.batch(
-                [("eth_getTransactionReceipt", [h]) for h in waiting]
-            )
-            done: list[tuple[str, Status, int | None, str | None]] = []
-            for tx_hash, reply in zip(list(waiting), receipts, strict=True):
-                receipt = reply.get("result")
-                if not receipt:
-                    continue
-                block = int(receipt["blockNumber"], 16)
-                if int(receipt["status"], 16) == 1:
-                    done.append((tx_hash, Status.MINED, block, None))
-                else:
-                    done.append((tx_hash, Status.REVERTED, block, self._why(waiting[tx_hash])))
-                del waiting[tx_hash]
-            self.outbox.mark(done)
+            if self.local and since is not None:
+                head = self.head()
+                self._outcomes_from_blocks(waiting, since, head)
+                since = head
+            if waiting:
+                self._outcomes_from_receipts(waiting)
             if not waiting:
                 return
             if time.monotonic() > deadline:
@@ -262,6 +276,47 @@ class ChainWriter:
                 self._send(lost)
             elif not self.local:
                 time.sleep(0.5)
+
+    def _outcomes_from_receipts(self, waiting: dict[str, Entry]) -> None:
+        receipts = self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in waiting])
+        done: list[tuple[str, Status, int | None, str | None]] = []
+        for tx_hash, reply in zip(list(waiting), receipts, strict=True):
+            receipt = reply.get("result")
+            if not receipt:
+                continue
+            block = int(receipt["blockNumber"], 16)
+            if int(receipt["status"], 16) == 1:
+                done.append((tx_hash, Status.MINED, block, None))
+            else:
+                done.append((tx_hash, Status.REVERTED, block, self._why(waiting[tx_hash])))
+            del waiting[tx_hash]
+        self.outbox.mark(done)
+
+    def _outcomes_from_blocks(self, waiting: dict[str, Entry], since: int, head: int) -> None:
+        blocks = self.rpc.batch(
+            [("eth_getBlockByNumber", [hex(n), False]) for n in range(since + 1, head + 1)]
+        )
+        found: dict[str, int] = {}
+        for reply in blocks:
+            block = reply.get("result") or {}
+            for tx_hash in block.get("transactions", []):
+                if tx_hash in waiting:
+                    found[tx_hash] = int(block["number"], 16)
+        if not found:
+            return
+        errors = self.rpc.batch([("ots_getTransactionError", [h]) for h in found])
+        done: list[tuple[str, Status, int | None, str | None]] = []
+        for (tx_hash, block_number), reply in zip(found.items(), errors, strict=True):
+            if "error" in reply:  # node without the ots_ namespace: receipts will tell
+                continue
+            data = reply.get("result") or "0x"
+            if data == "0x":
+                done.append((tx_hash, Status.MINED, block_number, None))
+            else:
+                reason = decode_revert(data) or "reverted"
+                done.append((tx_hash, Status.REVERTED, block_number, reason))
+            del waiting[tx_hash]
+        self.outbox.mark(done)
 
     def _mine(self) -> None:
         if self.lock_dir is None:

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,11 +156,11 @@ class ClaimService:
         on_chain = self.registered([c.claim_id for c in claims])
         fresh: list[NewClaim] = []
         report = ImportReport(rows=rows)
-        owners = self._owners([c.claim_id for c, known in zip(claims, on_chain, strict=True) if known])
+        registrants = self.registrants([c.claim_id for c, known in zip(claims, on_chain, strict=True) if known])
         for claim, known in zip(claims, on_chain, strict=True):
             if not known:
                 fresh.append(claim)
-            elif owners[claim.claim_id] == me:
+            elif registrants.get(claim.claim_id) == me:
                 report.already_registered += 1
             else:
                 bad.append(InvalidInput("claim already registered by another creditor", field="claim_ref",
@@ -173,15 +174,27 @@ class ClaimService:
                 raise InvalidInput(f"{len(bad)} bad row(s), nothing imported: {listed}{more}")
         signer = self.orgs.account(creditor)
         batches = [fresh[i : i + batch_size] for i in range(0, len(fresh), batch_size)]
+        groups = [batches[g : g + GROUP_TXS] for g in range(0, len(batches), GROUP_TXS)]
+        writer = self.rt.writer
         done = 0
-        for g in range(0, len(batches), GROUP_TXS):
-            group = batches[g : g + GROUP_TXS]
-            writes = [self._batch_write(signer.address, batch) for batch in group]
-            entries = self.rt.writer.execute(signer, writes)
-            report.transactions += len(entries)
-            done += sum(len(b) for b in group)
-            if progress:
-                progress(done, len(fresh))
+        # Pipeline: while one group is sent and mined (the node's core), the next group is
+        # encoded, signed and stored (ours). Every write is in the outbox before it is sent.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+            inflight: Future[list[Entry]] | None = None
+            inflight_claims = 0
+            for group in groups:
+                stored = writer.submit(signer, [self._batch_write(signer.address, b) for b in group])
+                if inflight is not None:
+                    report.transactions += len(writer.check(inflight.result()))
+                    done += inflight_claims
+                    if progress:
+                        progress(done, len(fresh))
+                inflight, inflight_claims = committer.submit(writer.flush, stored), sum(map(len, group))
+            if inflight is not None:
+                report.transactions += len(writer.check(inflight.result()))
+                done += inflight_claims
+                if progress:
+                    progress(done, len(fresh))
         report.imported = done
         return report
 
@@ -197,8 +210,15 @@ class ClaimService:
             self._gas_by_size[len(batch)] = gas
         return Write(write.abi, write.contract, write.fn, write.args, key, gas=gas)
 
-    def _owners(self, ids: Sequence[bytes]) -> dict[bytes, str]:
-        return {i: self.rt.writer.call(self._abi, self._at, "claims", i)[0] for i in ids}
+    def registrants(self, ids: Sequence[bytes]) -> dict[bytes, str]:
+        """The creditor that registered each claim (from its ClaimRegistered event)."""
+        found: dict[bytes, str] = {}
+        for i in range(0, len(ids), 500):
+            for ev in self.rt.events.events(
+                self.rt.deployment.block, claim_ids=ids[i : i + 500], names=["ClaimRegistered"]
+            ):
+                found[ev.args["claim_id"]] = ev.args["creditor"]
+        return found
 
     @staticmethod
     def _row_of(path: Path, ref: str) -> int | None:
@@ -238,7 +258,7 @@ class ClaimService:
 
     def history(self, claim_id: bytes) -> Iterator[dict[str, Any]]:
         """Every event of the claim, oldest first: its full history rebuilt from the chain."""
-        for ev in self.rt.events.events(self.rt.deployment.block, claim_id=claim_id):
+        for ev in self.rt.events.events(self.rt.deployment.block, claim_ids=[claim_id]):
             args = {k: ("0x" + v.hex() if isinstance(v, bytes) and k != "currency" else v) for k, v in ev.args.items()}
             if "currency" in args:
                 args["currency"] = args["currency"].decode()

@@ -508,6 +508,7 @@ def settle(claim_id: bytes32, settlement_hash: bytes32):
     self._check_owner(meta)
     self._check_active(self._status(meta))
     amounts: uint256 = self._amounts[claim_id]
+    self._cancel_pending(claim_id, msg.sender)
     self._amounts[claim_id] = amounts & ~U128_MASK
     self._meta[claim_id] = self._with_status(meta, STATUS_SETTLED)
     log ClaimSettled(

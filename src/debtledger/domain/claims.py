@@ -7,14 +7,13 @@ CNY); a date is a calendar date, stored on chain as the unix time of its UTC mid
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
 
-from eth_utils import keccak
+from Crypto.Hash import keccak
 
 from debtledger.errors import InvalidInput
 
@@ -64,9 +63,13 @@ class NewClaim:
         )
 
 
+def keccak256(data: bytes) -> bytes:
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
 def claim_id(ref: str) -> bytes:
     """The on-chain id of a claim reference (keccak-256 of the reference text)."""
-    return keccak(text=ref)
+    return keccak256(ref.encode())
 
 
 def parse_claim_id(text: str) -> bytes:
@@ -119,26 +122,34 @@ def parse_date(value: str, field: str, row: int | None = None) -> date:
         raise InvalidInput(f"must be a date as YYYY-MM-DD (got {value!r})", field=field, row=row) from None
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def due_timestamp(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    """Unix time of the day's UTC midnight."""
+    return (day.toordinal() - _EPOCH_ORDINAL) * 86_400
 
 
 def from_timestamp(ts: int) -> date:
     return datetime.fromtimestamp(ts, tz=UTC).date()
 
 
-def record_hash(record: dict[str, Any]) -> bytes:
-    """Commitment to the full off-chain record (canonical JSON, SHA-256)."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+def record_hash(record: dict[str, str]) -> bytes:
+    """Commitment to the full off-chain record: SHA-256 over its fields in a fixed order,
+    each as `name=value` separated by the unit separator (which a field cannot contain)."""
+    canonical = "\x1f".join(f"{k}={record[k]}" for k in sorted(record))
     return hashlib.sha256(canonical.encode()).digest()
 
 
 def parse_claim(fields: dict[str, str | None], row: int | None = None) -> NewClaim:
     """Validate one claim (a CSV row or a command's options); names the bad field and row."""
-    missing = [c for c in CSV_COLUMNS if not (fields.get(c) or "").strip()]
-    if missing:
-        raise InvalidInput("value is missing", field=missing[0], row=row)
-    ref = check_ref(str(fields["claim_ref"]).strip(), row)
+    record = {c: (fields.get(c) or "").strip() for c in CSV_COLUMNS}
+    for column, value in record.items():
+        if not value:
+            raise InvalidInput("value is missing", field=column, row=row)
+        if "\x1f" in value:
+            raise InvalidInput("contains a control character", field=column, row=row)
+    ref = check_ref(record["claim_ref"], row)
     principal = parse_amount(fields["principal_fen"], "principal_fen", row, positive=True)
     outstanding = parse_amount(fields["outstanding_fen"], "outstanding_fen", row)
     if outstanding > principal:
@@ -150,7 +161,6 @@ def parse_claim(fields: dict[str, str | None], row: int | None = None) -> NewCla
     due = parse_date(str(fields["due_date"]), "due_date", row)
     if due.year < 1971:
         raise InvalidInput("due date is before 1971", field="due_date", row=row)
-    record = {c: (fields.get(c) or "").strip() for c in CSV_COLUMNS}
     return NewClaim(
         ref=ref,
         claim_id=claim_id(ref),

@@ -1,0 +1,195 @@
+"""Contract unit-test fixtures: one Consortium + ClaimRegistry deployment per session,
+rolled back after every test with a boa anchor."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from importlib import resources
+from typing import Any, NamedTuple
+
+import boa
+import pytest
+from eth_utils import keccak
+
+from debtledger.chain.compile import EVM_VERSION
+
+ROLE_NAMES = ("CREDITOR", "AGENCY", "COURT", "REGULATOR", "GATEWAY", "KEEPER")
+
+
+class ClaimInput(NamedTuple):
+    """The `ClaimInput` struct of ClaimRegistry, in ABI field order."""
+
+    claim_id: bytes
+    debtor: bytes
+    principal: int
+    outstanding: int
+    currency: bytes
+    due_date: int
+    record_hash: bytes
+
+
+@dataclass(frozen=True)
+class Actors:
+    """Every kind of account the contracts know, each its own organisation."""
+
+    admin: str  # consortium admin (deployer of both contracts)
+    creditor: str  # owns the claims the fixtures register
+    creditor2: str  # another creditor: the usual buyer
+    creditor3: str  # a third creditor: the proposed buyer in the role matrix
+    agency: str
+    court: str
+    regulator: str
+    gateway: str
+    keeper: str
+    stranger: str  # no role at all
+
+
+@pytest.fixture(scope="session")
+def deployers() -> dict[str, Any]:
+    """Both contracts compiled once for the production EVM version, ready to deploy."""
+    out = {}
+    for name in ("Consortium", "ClaimRegistry"):
+        path = resources.files("debtledger.contracts").joinpath(f"{name}.vy")
+        out[name] = boa.load_partial(str(path), compiler_args={"evm_version": EVM_VERSION})
+    return out
+
+
+@pytest.fixture(scope="session")
+def deployment(deployers: dict[str, Any]) -> tuple[Any, Any, Actors]:
+    """Deploy both contracts once and grant every actor its role."""
+    addr = {f.name: boa.env.generate_address(alias=f.name) for f in fields(Actors)}
+    actors = Actors(**addr)
+    with boa.env.prank(actors.admin):
+        consortium = deployers["Consortium"].deploy()
+        registry = deployers["ClaimRegistry"].deploy(consortium.address)
+        roles = {
+            "creditor": "CREDITOR",
+            "creditor2": "CREDITOR",
+            "creditor3": "CREDITOR",
+            "agency": "AGENCY",
+            "court": "COURT",
+            "regulator": "REGULATOR",
+            "gateway": "GATEWAY",
+            "keeper": "KEEPER",
+        }
+        for field, role in roles.items():
+            consortium.grant_role(keccak(text=role), addr[field], keccak(text=f"org:{field}"))
+    return consortium, registry, actors
+
+
+@pytest.fixture(autouse=True)
+def _rollback(deployment: tuple[Any, Any, Actors]) -> Iterator[None]:
+    """Undo every state change (and time travel) of a test."""
+    with boa.env.anchor():
+        yield
+
+
+@pytest.fixture
+def consortium(deployment: tuple[Any, Any, Actors]) -> Any:
+    return deployment[0]
+
+
+@pytest.fixture
+def registry(deployment: tuple[Any, Any, Actors]) -> Any:
+    return deployment[1]
+
+
+@pytest.fixture
+def actors(deployment: tuple[Any, Any, Actors]) -> Actors:
+    return deployment[2]
+
+
+@pytest.fixture
+def role() -> Callable[[str], bytes]:
+    """Role id by name: keccak256 of the name, as both contracts define it."""
+    return lambda name: keccak(text=name)
+
+
+@pytest.fixture
+def events() -> Callable[[Any], list[tuple[str, dict[str, Any]]]]:
+    """The events the contract's last call logged, as (name, fields) in log order.
+
+    Call it straight after the transaction: any later call, views included, replaces them.
+    """
+
+    def decoded(contract: Any) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for log in contract.get_logs():
+            values = log._asdict()
+            assert values.pop("address") == contract.address
+            out.append((type(log).__name__, values))
+        return out
+
+    return decoded
+
+
+@pytest.fixture
+def claim_input() -> Callable[..., ClaimInput]:
+    """A valid claim (fresh id each call); keyword arguments override fields."""
+    ids = itertools.count(1)
+
+    def build(**overrides: Any) -> ClaimInput:
+        n = next(ids)
+        base = ClaimInput(
+            claim_id=keccak(text=f"claim-{n}"),
+            debtor=keccak(text=f"debtor-{n}"),
+            principal=10_000,
+            outstanding=8_000,
+            currency=b"CNY",
+            due_date=1_767_225_600,
+            record_hash=keccak(text=f"record-{n}"),
+        )
+        return base._replace(**overrides)
+
+    return build
+
+
+@pytest.fixture
+def register(
+    registry: Any, actors: Actors, claim_input: Callable[..., ClaimInput]
+) -> Callable[..., bytes]:
+    """Register a claim (owner: `actors.creditor` unless `owner=`); returns its id."""
+
+    def do(owner: str | None = None, **overrides: Any) -> bytes:
+        c = claim_input(**overrides)
+        with boa.env.prank(owner or actors.creditor):
+            registry.register(c)
+        return c.claim_id
+
+    return do
+
+
+@pytest.fixture
+def claim(register: Callable[..., bytes]) -> bytes:
+    """An active claim of `actors.creditor`: principal 10,000, outstanding 8,000."""
+    return register()
+
+
+@pytest.fixture
+def sold_claim(registry: Any, actors: Actors, claim: bytes) -> bytes:
+    """The `claim`, sold by `creditor` to `creditor2` (so a buy-back can return it)."""
+    with boa.env.prank(actors.creditor):
+        registry.propose_transfer(claim, actors.creditor2, keccak(text="price"))
+    with boa.env.prank(actors.creditor2):
+        registry.accept_transfer(claim)
+    return claim
+
+
+@pytest.fixture
+def move_to(registry: Any, actors: Actors) -> Callable[..., None]:
+    """Have the owner settle, write off or dispute a claim (owner: `actors.creditor`)."""
+
+    def do(claim_id: bytes, status: str, owner: str | None = None) -> None:
+        with boa.env.prank(owner or actors.creditor):
+            if status == "settled":
+                registry.settle(claim_id, keccak(text="settlement"))
+            elif status == "written_off":
+                registry.write_off(claim_id)
+            elif status == "disputed":
+                registry.dispute(claim_id, keccak(text="reason"))
+            else:
+                raise ValueError(status)
+
+    return do
