@@ -33,7 +33,9 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    return get_settings(data_dir=data_dir, node_port=free_port(), snapshot_interval_s=0.2, **overrides)
+    return get_settings(
+        data_dir=data_dir, node_port=free_port(), snapshot_interval_s=0.2, **overrides
+    )
 
 
 @dataclass
@@ -52,7 +54,9 @@ class Ledger:
         return Ledger(self.settings, self.node, rt, OrgService(rt), ClaimService(rt))
 
 
-def new_claim(ref: str, principal: int = 100_000, outstanding: int | None = None, due: str = "2026-01-15") -> NewClaim:
+def new_claim(
+    ref: str, principal: int = 100_000, outstanding: int | None = None, due: str = "2026-01-15"
+) -> NewClaim:
     return parse_claim(
         {
             "claim_ref": ref,

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         if self.mode not in ("local", "consortium"):
             raise ConfigError(f"mode must be 'local' or 'consortium', not {self.mode!r}")
         if self.mode != "local" and self.key_password == DEFAULT_KEY_PASSWORD:
-            raise ConfigError("set DEBTLEDGER_KEY_PASSWORD: the default key password is for local mode")
+            raise ConfigError(
+                "set DEBTLEDGER_KEY_PASSWORD: the default key password is for local mode"
+            )
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -52,7 +52,11 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
     for i in range(1, count + 1):
         ref = f"DEMO-A-{i:06d}"
         info = claims.show(claim_id(ref))
-        if info["owner_address"] == bank_a and info["status"] == "active" and not info["pending_transfer"]:
+        if (
+            info["owner_address"] == bank_a
+            and info["status"] == "active"
+            and not info["pending_transfer"]
+        ):
             sold = ref
             break
     steps: dict[str, Any] = {
@@ -65,9 +69,13 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
     cid = claim_id(sold)
     claims.propose_transfer(cid, "bank-a", "bank-b", 123_400, "CNY", idem_key=f"demo-sale:{sold}")
     claims.accept(cid, "bank-b", idem_key=f"demo-accept:{sold}")
-    steps["sale"] = f"{sold}: bank-a sold it to bank-b, who accepted; owner is now {claims.show(cid)['owner']}"
+    steps["sale"] = (
+        f"{sold}: bank-a sold it to bank-b, who accepted; owner is now {claims.show(cid)['owner']}"
+    )
     try:
-        claims.propose_transfer(cid, "bank-a", "agency-x", 99_900, "CNY", idem_key=f"demo-resale:{sold}")
+        claims.propose_transfer(
+            cid, "bank-a", "agency-x", 99_900, "CNY", idem_key=f"demo-resale:{sold}"
+        )
         steps["second_sale"] = "ACCEPTED (this must never happen)"
     except (Forbidden, Conflict) as refused:
         steps["second_sale"] = f"refused by the contract: {refused.rule}"

@@ -54,7 +54,7 @@ class Forbidden(ContractRefused):
 
 
 class Conflict(ContractRefused):
-    """Raised when the claim's current state does not allow the call (pending, closed, duplicate)."""
+    """Raised when the claim's state does not allow the call (pending, closed, duplicate)."""
 
 
 class ClaimNotFound(ContractRefused, NotFound):

@@ -14,7 +14,8 @@ from debtledger.chain.compile import CONTRACTS, compile_contract
 from debtledger.chain.deploy import Deployment
 from debtledger.chain.events import EventReader
 from debtledger.chain.keys import KeyStore
-from debtledger.chain.writer import ChainWriter, Rpc
+from debtledger.chain.rpc import Rpc
+from debtledger.chain.writer import ChainWriter
 from debtledger.config import Settings
 from debtledger.store.outbox import Outbox, sqlite_engine
 
@@ -74,6 +75,4 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventReader:
-        return EventReader(
-            self.writer.rpc, {self.address(n): self.abi(n) for n in CONTRACTS}
-        )
+        return EventReader(self.writer.rpc, {self.address(n): self.abi(n) for n in CONTRACTS})

@@ -28,7 +28,9 @@ CLAIM = st.tuples(
 def test_fast_batch_encoding_equals_eth_abi(claims: list[tuple[object, ...]]) -> None:
     fn = REGISTRY.functions["register_batch"]
     assert fn["_static_array"] is not None  # the fast path is the one under test
-    expected = bytes(fn["_selector"]) + encode(["(bytes32,bytes32,uint128,uint128,bytes3,uint64,bytes32)[]"], [claims])
+    expected = bytes(fn["_selector"]) + encode(
+        ["(bytes32,bytes32,uint128,uint128,bytes3,uint64,bytes32)[]"], [claims]
+    )
     assert REGISTRY.encode_call("register_batch", [claims]) == expected
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from debtledger.chain.node import LocalNode, Snapshotter, anvil_binary
-from debtledger.chain.writer import Rpc
+from debtledger.chain.rpc import Rpc
 from debtledger.errors import ChainError
 from tests.conftest import Ledger, new_claim
 

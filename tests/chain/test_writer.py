@@ -85,9 +85,18 @@ def test_revert_after_estimate_is_recorded_with_its_reason(ledger: Ledger) -> No
     cid = new_claim("D-1").claim_id
     abi, at = ledger.rt.abi("ClaimRegistry"), ledger.rt.address("ClaimRegistry")
     bank_a = ledger.orgs.account("bank-a")
-    offer = Write(abi, at, "propose_transfer", (cid, ledger.orgs.address("bank-b"), b"\1" * 32), "offer-1")
+    offer = Write(
+        abi, at, "propose_transfer", (cid, ledger.orgs.address("bank-b"), b"\1" * 32), "offer-1"
+    )
     gas = ledger.rt.writer.estimate(bank_a.address, offer)
-    second = Write(abi, at, "propose_transfer", (cid, ledger.orgs.address("bank-b"), b"\2" * 32), "offer-2", gas=gas)
+    second = Write(
+        abi,
+        at,
+        "propose_transfer",
+        (cid, ledger.orgs.address("bank-b"), b"\2" * 32),
+        "offer-2",
+        gas=gas,
+    )
     ledger.rt.writer.submit(bank_a, [offer, second])
     with pytest.raises(Conflict, match="already pending transfer"):
         ledger.rt.writer.execute(bank_a, [offer, second])
@@ -132,5 +141,13 @@ def test_rejected_values_are_typed(ledger: Ledger) -> None:
         bad = (c.claim_id, c.debtor, 10, 11, b"CNY", 1_700_000_000, c.record_hash)
         ledger.rt.writer.execute(
             ledger.orgs.account("bank-a"),
-            [Write(ledger.rt.abi("ClaimRegistry"), ledger.rt.address("ClaimRegistry"), "register", (bad,), "v1")],
+            [
+                Write(
+                    ledger.rt.abi("ClaimRegistry"),
+                    ledger.rt.address("ClaimRegistry"),
+                    "register",
+                    (bad,),
+                    "v1",
+                )
+            ],
         )

@@ -42,27 +42,81 @@ def row(ref: str, principal: object = 1000, outstanding: object = 900) -> list[o
 
 
 def test_register_show_history_in_json(cli) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = cli("claim", "register", "C-1", "--as", "bank-a", "--debtor", "0x" + "ab" * 32,
-                       "--principal-fen", "5000", "--due", "2026-01-31", "--json")
+    code, out, _ = cli(
+        "claim",
+        "register",
+        "C-1",
+        "--as",
+        "bank-a",
+        "--debtor",
+        "0x" + "ab" * 32,
+        "--principal-fen",
+        "5000",
+        "--due",
+        "2026-01-31",
+        "--json",
+    )
     assert code == 0, out
     assert json.loads(out)["status"] == "mined"
     code, out, _ = cli("claim", "show", "C-1", "--json")
     shown = json.loads(out)
-    assert (shown["owner"], shown["principal_fen"], shown["outstanding_fen"]) == ("bank-a", 5000, 5000)
+    assert (shown["owner"], shown["principal_fen"], shown["outstanding_fen"]) == (
+        "bank-a",
+        5000,
+        5000,
+    )
     code, out, _ = cli("claim", "history", "C-1", "--json")
     assert [e["event"] for e in json.loads(out)] == ["ClaimRegistered"]
 
 
 def test_transfer_then_second_sale_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
-    cli("claim", "register", "C-2", "--as", "bank-a", "--debtor", "0x" + "ab" * 32,
-        "--principal-fen", "5000", "--due", "2026-01-31")
-    code, out, _ = cli("claim", "transfer", "C-2", "--as", "bank-a", "--to", "bank-b", "--price-fen", "3000", "--json")
+    cli(
+        "claim",
+        "register",
+        "C-2",
+        "--as",
+        "bank-a",
+        "--debtor",
+        "0x" + "ab" * 32,
+        "--principal-fen",
+        "5000",
+        "--due",
+        "2026-01-31",
+    )
+    code, out, _ = cli(
+        "claim",
+        "transfer",
+        "C-2",
+        "--as",
+        "bank-a",
+        "--to",
+        "bank-b",
+        "--price-fen",
+        "3000",
+        "--json",
+    )
     assert code == 0 and len(json.loads(out)["price_salt"]) == 66
-    code, out, _ = cli("claim", "transfer", "C-2", "--as", "bank-a", "--to", "bank-b", "--price-fen", "3000", "--json")
+    code, out, _ = cli(
+        "claim",
+        "transfer",
+        "C-2",
+        "--as",
+        "bank-a",
+        "--to",
+        "bank-b",
+        "--price-fen",
+        "3000",
+        "--json",
+    )
     assert code == 1
-    assert json.loads(out) == {"error": "registry: claim already pending transfer", "kind": "Conflict"}
+    assert json.loads(out) == {
+        "error": "registry: claim already pending transfer",
+        "kind": "Conflict",
+    }
     assert cli("claim", "accept", "C-2", "--as", "bank-b")[0] == 0
-    code, _, err = cli("claim", "transfer", "C-2", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1")
+    code, _, err = cli(
+        "claim", "transfer", "C-2", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1"
+    )
     assert code == 1
     assert err.strip() == "error: registry: caller is not the owner"
 
@@ -71,8 +125,14 @@ def test_transfer_then_second_sale_is_refused(cli) -> None:  # type: ignore[no-u
     ("args", "message"),
     [
         (("claim", "show", "NO-SUCH"), "registry: unknown claim"),
-        (("claim", "repay", "NO-SUCH", "--as", "bank-a", "--amount-fen", "-3"), "must not be negative"),
-        (("claim", "repay", "NO-SUCH", "--as", "bank-a", "--amount-fen", "2.50"), "whole number of fen"),
+        (
+            ("claim", "repay", "NO-SUCH", "--as", "bank-a", "--amount-fen", "-3"),
+            "must not be negative",
+        ),
+        (
+            ("claim", "repay", "NO-SUCH", "--as", "bank-a", "--amount-fen", "2.50"),
+            "whole number of fen",
+        ),
         (("claim", "settle", "X", "--as", "nobody"), "no key for organisation 'nobody'"),
         (("org", "add", "bank-c", "--role", "BANKER"), "unknown role 'BANKER'"),
     ],
@@ -85,8 +145,19 @@ def test_errors_are_one_line_with_exit_code_1(cli, args: tuple[str, ...], messag
 
 
 def test_duplicate_registration_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
-    args = ("claim", "register", "C-3", "--as", "bank-a", "--debtor", "0x" + "ab" * 32,
-            "--principal-fen", "5000", "--due", "2026-01-31")
+    args = (
+        "claim",
+        "register",
+        "C-3",
+        "--as",
+        "bank-a",
+        "--debtor",
+        "0x" + "ab" * 32,
+        "--principal-fen",
+        "5000",
+        "--due",
+        "2026-01-31",
+    )
     assert cli(*args)[0] == 0
     code, _, err = cli(*args)
     assert code == 1 and "registry: claim already registered" in err
@@ -103,12 +174,17 @@ def test_import_with_a_bad_row_imports_nothing(cli, tmp_path: Path) -> None:  # 
 
 
 def test_import_skip_bad_lists_what_it_left_out(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_csv(tmp_path / "c.csv", [row("J-1"), row("J-2", principal="12.5"), row("J-3"), row("J-1")])
+    path = write_csv(
+        tmp_path / "c.csv", [row("J-1"), row("J-2", principal="12.5"), row("J-3"), row("J-1")]
+    )
     code, out, _ = cli("claim", "import", str(path), "--as", "bank-a", "--skip-bad", "--json")
     assert code == 0, out
     report = json.loads(out)
     assert report["imported"] == 2
-    assert [(s["row"], s["field"]) for s in report["skipped"]] == [(3, "principal_fen"), (5, "claim_ref")]
+    assert [(s["row"], s["field"]) for s in report["skipped"]] == [
+        (3, "principal_fen"),
+        (5, "claim_ref"),
+    ]
     assert cli("claim", "show", "J-3")[0] == 0
 
 
@@ -136,15 +212,46 @@ def test_import_again_registers_nothing_twice(cli, tmp_path: Path) -> None:  # t
 
 
 def test_mandate_repay_dispute_settle(cli) -> None:  # type: ignore[no-untyped-def]
-    cli("claim", "register", "M-1", "--as", "bank-a", "--debtor", "0x" + "ab" * 32,
-        "--principal-fen", "5000", "--due", "2026-01-31")
-    assert cli("claim", "mandate", "M-1", "--as", "bank-a", "--agency", "agency-x", "--until", "2099-01-01")[0] == 0
+    cli(
+        "claim",
+        "register",
+        "M-1",
+        "--as",
+        "bank-a",
+        "--debtor",
+        "0x" + "ab" * 32,
+        "--principal-fen",
+        "5000",
+        "--due",
+        "2026-01-31",
+    )
+    assert (
+        cli(
+            "claim",
+            "mandate",
+            "M-1",
+            "--as",
+            "bank-a",
+            "--agency",
+            "agency-x",
+            "--until",
+            "2099-01-01",
+        )[0]
+        == 0
+    )
     shown = json.loads(cli("claim", "show", "M-1", "--json")[1])
     assert shown["mandate"]["agency"] == "agency-x"
-    assert cli("claim", "repay", "M-1", "--as", "bank-a", "--amount-fen", "1500", "--receipt", "P-1")[0] == 0
+    assert (
+        cli("claim", "repay", "M-1", "--as", "bank-a", "--amount-fen", "1500", "--receipt", "P-1")[
+            0
+        ]
+        == 0
+    )
     assert json.loads(cli("claim", "show", "M-1", "--json")[1])["outstanding_fen"] == 3500
     assert cli("claim", "dispute", "M-1", "--as", "court", "--reason", "amount contested")[0] == 0
-    code, _, err = cli("claim", "transfer", "M-1", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1")
+    code, _, err = cli(
+        "claim", "transfer", "M-1", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1"
+    )
     assert code == 1 and "registry: claim is disputed" in err
     assert cli("claim", "resolve", "M-1", "--as", "court", "--outstanding-fen", "3000")[0] == 0
     assert cli("claim", "settle", "M-1", "--as", "bank-a")[0] == 0

@@ -25,7 +25,10 @@ def _env(data: Path, port: int) -> dict[str, str]:
 def dl(env: dict[str, str], *args: str) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, "-m", "debtledger.cli.main", *args, "--json"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout)  # type: ignore[no-any-return]
@@ -38,10 +41,24 @@ def test_node_lifecycle_keeps_state(tmp_path: Path) -> None:
         assert dl(env, "node", "start")["started"] is False  # already running: no second node
         dl(env, "deploy")
         dl(env, "org", "add", "bank-a", "--role", "CREDITOR")
-        dl(env, "claim", "register", "N-1", "--as", "bank-a", "--debtor", "0x" + "ab" * 32,
-           "--principal-fen", "700", "--due", "2026-05-01")
+        dl(
+            env,
+            "claim",
+            "register",
+            "N-1",
+            "--as",
+            "bank-a",
+            "--debtor",
+            "0x" + "ab" * 32,
+            "--principal-fen",
+            "700",
+            "--due",
+            "2026-05-01",
+        )
         deadline = time.monotonic() + 10
-        while "snapshot" not in (status := dl(env, "node", "status")) and time.monotonic() < deadline:
+        while (
+            "snapshot" not in (status := dl(env, "node", "status")) and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         assert status["running"] is True and status["snapshot"]
         assert dl(env, "node", "stop")["stopped"] is True
@@ -49,4 +66,6 @@ def test_node_lifecycle_keeps_state(tmp_path: Path) -> None:
         dl(env, "node", "start")
         assert dl(env, "claim", "show", "N-1")["principal_fen"] == 700
     finally:
-        subprocess.run([sys.executable, "-m", "debtledger.cli.main", "node", "stop"], env=env, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "debtledger.cli.main", "node", "stop"], env=env, timeout=60
+        )

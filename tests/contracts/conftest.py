@@ -15,8 +15,6 @@ from eth_utils import keccak
 
 from debtledger.chain.compile import EVM_VERSION
 
-ROLE_NAMES = ("CREDITOR", "AGENCY", "COURT", "REGULATOR", "GATEWAY", "KEEPER")
-
 
 class ClaimInput(NamedTuple):
     """The `ClaimInput` struct of ClaimRegistry, in ABI field order."""

@@ -16,7 +16,7 @@ def _type(item: dict[str, Any]) -> str:
     """Canonical ABI type, tuples spelled out: `(bytes32,uint128)[]`."""
     t: str = item["type"]
     if t.startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + t[len("tuple"):]
+        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + t[len("tuple") :]
     return t
 
 
@@ -47,7 +47,11 @@ def _static_array_components(inputs: list[dict[str, Any]]) -> list[str] | None:
 
 def _word(abi_type: str, value: Any) -> bytes:
     if abi_type.startswith("uint"):
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << int(abi_type[4:]):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 0 <= value < 1 << int(abi_type[4:])
+        ):
             raise ValueError(f"{value!r} is not a {abi_type}")
         return value.to_bytes(32, "big")
     if abi_type.startswith("bytes"):

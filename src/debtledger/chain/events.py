@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from debtledger.chain.abi import ContractABI, Event
-from debtledger.chain.writer import Rpc
+from debtledger.chain.rpc import Rpc
 
 # Block span of one eth_getLogs request: nodes cap the size of a log query.
 LOG_SPAN = 5_000
@@ -45,7 +45,14 @@ class EventReader:
             end = min(start + LOG_SPAN - 1, to_block)
             logs = self.rpc.call(
                 "eth_getLogs",
-                [{"fromBlock": hex(start), "toBlock": hex(end), "address": addresses, "topics": topics}],
+                [
+                    {
+                        "fromBlock": hex(start),
+                        "toBlock": hex(end),
+                        "address": addresses,
+                        "topics": topics,
+                    }
+                ],
             )
             for log in logs:
                 abi = self.contracts.get(_checksum_key(log["address"], self.contracts))
@@ -53,7 +60,6 @@ class EventReader:
                 if event is not None:
                     yield event
             start = end + 1
-
 
     def _topic(self, name: str) -> bytes:
         for abi in self.contracts.values():

@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import requests
-
+from debtledger.chain.rpc import Rpc
 from debtledger.config import Settings
-from debtledger.errors import ChainError, NodeUnavailable
+from debtledger.errors import ChainError
 
 SNAPSHOT_NAME = "state.json"
 PID_NAME = "anvil.pid"
@@ -67,21 +67,9 @@ def anvil_binary(project_root: Path | None = None) -> Path:
     raise ChainError("anvil not found: run `npm ci` in the project folder (package.json pins it)")
 
 
-def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 30.0) -> object:
-    """One JSON-RPC call; raises NodeUnavailable when the node does not answer."""
-    try:
-        reply = requests.post(
-            url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
-            timeout=timeout,
-        ).json()
-    except requests.RequestException as exc:
-        raise NodeUnavailable(f"node at {url} does not answer: {exc.__class__.__name__}") from exc
-    except ValueError as exc:
-        raise NodeUnavailable(f"node at {url} sent a broken reply (it may have died)") from exc
-    if "error" in reply:
-        raise ChainError(f"{method}: {reply['error'].get('message', reply['error'])}")
-    return reply["result"]
+def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 30.0) -> Any:
+    """One JSON-RPC call to `url`; raises NodeUnavailable when the node does not answer."""
+    return Rpc(url, timeout=timeout).call(method, params)
 
 
 @dataclass
@@ -107,18 +95,26 @@ class LocalNode:
         s = self.settings
         cmd = [
             str(anvil_binary()),
-            "--host", s.node_host,
-            "--port", str(s.node_port),
-            "--chain-id", str(s.chain_id),
+            "--host",
+            s.node_host,
+            "--port",
+            str(s.node_port),
+            "--chain-id",
+            str(s.chain_id),
             # Same fork as the bytecode target: what runs here runs on Besu too.
-            "--hardfork", "shanghai",
+            "--hardfork",
+            "shanghai",
             # Group commit: the adapter mines one block per group of writes.
             "--no-mining",
-            "--gas-limit", str(s.block_gas_limit),
+            "--gas-limit",
+            str(s.block_gas_limit),
             # A permissioned chain without fees: no base-fee drift, no funding of keys.
-            "--base-fee", "0",
-            "--gas-price", "0",
-            "--accounts", "0",
+            "--base-fee",
+            "0",
+            "--gas-price",
+            "0",
+            "--accounts",
+            "0",
             # Group commits carry megabytes of transactions; anvil refuses bodies >= 2 MiB.
             "--no-request-size-limit",
             # Keep no historical states in memory: blocks and logs stay, memory stays flat.

@@ -9,21 +9,19 @@ write whose receipt is in a mined block.
 
 from __future__ import annotations
 
-import itertools
-import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
 
 from debtledger.chain.abi import ContractABI, decode_revert
 from debtledger.chain.node import chain_lock
 from debtledger.chain.reverts import refusal
-from debtledger.errors import ChainError, ContractRefused, NodeUnavailable
+from debtledger.chain.rpc import Rpc
+from debtledger.errors import ChainError, ContractRefused
 from debtledger.store.outbox import Entry, NewEntry, Outbox, Status
 
 # Headroom over the estimate: tight, because anvil fills blocks by gas limit, not gas used.
@@ -32,7 +30,6 @@ GAS_FLOOR = 21_000
 # One HTTP body of the group commit stays below this many bytes of raw transactions (twice
 # that as hex): under the request limits of common nodes (Besu's default is 5 MB).
 MAX_BATCH_BYTES = 1024 * 1024
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -53,62 +50,6 @@ class Write:
             return self.data
         assert self.abi is not None
         return self.abi.encode_call(self.fn, self.args)
-
-
-@dataclass
-class Rpc:
-    """A keep-alive JSON-RPC client with batches; node errors become ChainError.
-
-    One HTTP session per thread: the group commit runs beside the thread that signs.
-    """
-
-    url: str
-    timeout: float = 120.0
-    _local: threading.local = field(default_factory=threading.local)
-
-    @property
-    def session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
-
-    def call(self, method: str, params: list[Any] | None = None) -> Any:
-        (reply,) = self.batch([(method, params or [])])
-        if "error" in reply:
-            raise _node_error(method, reply["error"])
-        return reply["result"]
-
-    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-        """Send calls in one JSON-RPC batch; replies in the order of the calls."""
-        if not calls:
-            return []
-        body = [
-            {"jsonrpc": "2.0", "id": next(_ids), "method": m, "params": p} for m, p in calls
-        ]
-        try:
-            resp = self.session.post(self.url, json=body, timeout=self.timeout)
-            replies = resp.json()
-        except requests.RequestException as exc:
-            raise NodeUnavailable(f"node at {self.url} does not answer") from exc
-        except ValueError as exc:
-            raise NodeUnavailable(f"node at {self.url} sent a broken reply (it may have died)") from exc
-        if isinstance(replies, dict):  # a node that answers a whole batch with one error
-            raise _node_error(calls[0][0], replies.get("error", replies))
-        by_id = {r.get("id"): r for r in replies}
-        return [by_id.get(b["id"], {"error": {"message": "no reply"}}) for b in body]
-
-
-def _node_error(method: str, error: dict[str, Any]) -> ChainError:
-    """A contract refusal when the node reports a revert, otherwise a ChainError."""
-    message = decode_revert(error.get("data")) if isinstance(error.get("data"), str) else None
-    if message is None:
-        text = str(error.get("message", ""))
-        if "execution reverted: " in text:
-            message = text.split("execution reverted: ", 1)[1]
-    if message:
-        return refusal(message)
-    return ChainError(f"{method}: {error.get('message', error)}")
 
 
 class ChainWriter:
@@ -168,7 +109,7 @@ class ChainWriter:
             def sign(first: int) -> list[NewEntry]:
                 out = []
                 for i, (w, gas) in enumerate(zip(fresh, gases, strict=True)):
-                    tx = {
+                    tx: dict[str, Any] = {
                         "nonce": first + i,
                         "gas": gas,
                         "gasPrice": self.gas_price,
@@ -357,7 +298,9 @@ class ChainWriter:
         resend: list[Entry] = []
         for sender in self.outbox.senders():
             chain_nonce = self.nonce(sender)
-            behind = [e for e in self.outbox.pending() if e.sender == sender and e.nonce < chain_nonce]
+            behind = [
+                e for e in self.outbox.pending() if e.sender == sender and e.nonce < chain_nonce
+            ]
             if behind:
                 self._settle(behind)
                 report["confirmed"] += len(behind)

@@ -52,7 +52,12 @@ class PriceCommitment:
 
     @property
     def hash(self) -> bytes:
-        return keccak(encode(["uint256", "bytes3", "bytes32"], [self.price_fen, self.currency.encode(), self.salt]))
+        return keccak(
+            encode(
+                ["uint256", "bytes3", "bytes32"],
+                [self.price_fen, self.currency.encode(), self.salt],
+            )
+        )
 
 
 def read_claims_csv(path: Path) -> tuple[list[NewClaim], list[InvalidInput], int]:
@@ -71,26 +76,27 @@ def read_claims_csv(path: Path) -> tuple[list[NewClaim], list[InvalidInput], int
         header = reader.fieldnames or []
         missing = [c for c in CSV_COLUMNS if c not in header]
         if missing:
-            raise InvalidInput(f"header lacks column '{missing[0]}' (needs {', '.join(CSV_COLUMNS)})", row=1)
+            raise InvalidInput(
+                f"header lacks column '{missing[0]}' (needs {', '.join(CSV_COLUMNS)})", row=1
+            )
         extra = [c for c in header if c not in CSV_COLUMNS]
         if extra:
             raise InvalidInput(
-                f"unexpected column '{extra[0]}': an import holds only {', '.join(CSV_COLUMNS)}", row=1
+                f"unexpected column '{extra[0]}': an import holds only {', '.join(CSV_COLUMNS)}",
+                row=1,
             )
         for line, row in enumerate(reader, start=2):
             rows += 1
             try:
                 if None in row or any(v is None for v in row.values()):
-                    raise InvalidInput(
-                        f"expected {len(CSV_COLUMNS)} values, got {len(row) - 1 + len(row.get(None) or [])}"
-                        if None in row
-                        else f"expected {len(CSV_COLUMNS)} values, got fewer",
-                        row=line,
-                    )
+                    got = "more" if None in row else "fewer"
+                    raise InvalidInput(f"expected {len(CSV_COLUMNS)} values, got {got}", row=line)
                 claim = parse_claim(row, row=line)
                 if claim.ref in seen:
                     raise InvalidInput(
-                        f"duplicate claim reference (first at row {seen[claim.ref]})", field="claim_ref", row=line
+                        f"duplicate claim reference (first at row {seen[claim.ref]})",
+                        field="claim_ref",
+                        row=line,
                     )
                 seen[claim.ref] = line
                 good.append(claim)
@@ -115,7 +121,9 @@ class ClaimService:
     def _at(self) -> str:
         return self.rt.address("ClaimRegistry")
 
-    def _write(self, fn: str, args: tuple[Any, ...], idem_key: str, gas: int | None = None) -> Write:
+    def _write(
+        self, fn: str, args: tuple[Any, ...], idem_key: str, gas: int | None = None
+    ) -> Write:
         return Write(self._abi, self._at, fn, args, idem_key, gas=gas)
 
     def _do(self, org: str, fn: str, args: tuple[Any, ...], idem_key: str) -> Entry:
@@ -130,7 +138,9 @@ class ClaimService:
     def registered(self, ids: Sequence[bytes]) -> list[bool]:
         out: list[bool] = []
         for i in range(0, len(ids), BATCH_SIZE):
-            out += self.rt.writer.call(self._abi, self._at, "registered", list(ids[i : i + BATCH_SIZE]))
+            out += self.rt.writer.call(
+                self._abi, self._at, "registered", list(ids[i : i + BATCH_SIZE])
+            )
         return out
 
     def import_csv(
@@ -156,15 +166,22 @@ class ClaimService:
         on_chain = self.registered([c.claim_id for c in claims])
         fresh: list[NewClaim] = []
         report = ImportReport(rows=rows)
-        registrants = self.registrants([c.claim_id for c, known in zip(claims, on_chain, strict=True) if known])
+        registrants = self.registrants(
+            [c.claim_id for c, known in zip(claims, on_chain, strict=True) if known]
+        )
         for claim, known in zip(claims, on_chain, strict=True):
             if not known:
                 fresh.append(claim)
             elif registrants.get(claim.claim_id) == me:
                 report.already_registered += 1
             else:
-                bad.append(InvalidInput("claim already registered by another creditor", field="claim_ref",
-                                        row=self._row_of(path, claim.ref)))
+                bad.append(
+                    InvalidInput(
+                        "claim already registered by another creditor",
+                        field="claim_ref",
+                        row=self._row_of(path, claim.ref),
+                    )
+                )
         if bad:
             bad.sort(key=lambda e: e.row or 0)
             report.skipped = [{"row": e.row, "field": e.field, "error": e.reason} for e in bad]
@@ -183,13 +200,18 @@ class ClaimService:
             inflight: Future[list[Entry]] | None = None
             inflight_claims = 0
             for group in groups:
-                stored = writer.submit(signer, [self._batch_write(signer.address, b) for b in group])
+                stored = writer.submit(
+                    signer, [self._batch_write(signer.address, b) for b in group]
+                )
                 if inflight is not None:
                     report.transactions += len(writer.check(inflight.result()))
                     done += inflight_claims
                     if progress:
                         progress(done, len(fresh))
-                inflight, inflight_claims = committer.submit(writer.flush, stored), sum(map(len, group))
+                inflight, inflight_claims = (
+                    committer.submit(writer.flush, stored),
+                    sum(map(len, group)),
+                )
             if inflight is not None:
                 report.transactions += len(writer.check(inflight.result()))
                 done += inflight_claims
@@ -259,15 +281,25 @@ class ClaimService:
     def history(self, claim_id: bytes) -> Iterator[dict[str, Any]]:
         """Every event of the claim, oldest first: its full history rebuilt from the chain."""
         for ev in self.rt.events.events(self.rt.deployment.block, claim_ids=[claim_id]):
-            args = {k: ("0x" + v.hex() if isinstance(v, bytes) and k != "currency" else v) for k, v in ev.args.items()}
+            args = {
+                k: ("0x" + v.hex() if isinstance(v, bytes) and k != "currency" else v)
+                for k, v in ev.args.items()
+            }
             if "currency" in args:
-                args["currency"] = args["currency"].decode()
+                args["currency"] = ev.args["currency"].decode()
             yield {"event": ev.name, "block": ev.block_number, "tx": ev.tx_hash, "args": args}
 
     # ------------------------------------------------------------------ transfers
 
     def propose_transfer(
-        self, claim_id: bytes, seller: str, buyer: str, price_fen: int, currency: str, *, idem_key: str
+        self,
+        claim_id: bytes,
+        seller: str,
+        buyer: str,
+        price_fen: int,
+        currency: str,
+        *,
+        idem_key: str,
     ) -> tuple[Entry, PriceCommitment]:
         price = PriceCommitment(price_fen, currency, os.urandom(32))
         entry = self._do(
@@ -292,11 +324,16 @@ class ClaimService:
 
     # ------------------------------------------------------------------ mandates
 
-    def mandate(self, claim_id: bytes, owner: str, agency: str, expiry: datetime, *, idem_key: str) -> Entry:
+    def mandate(
+        self, claim_id: bytes, owner: str, agency: str, expiry: datetime, *, idem_key: str
+    ) -> Entry:
         if expiry.tzinfo is None:
             raise InvalidInput("expiry needs a time zone", field="until")
         return self._do(
-            owner, "grant_mandate", (claim_id, self.orgs.address(agency), int(expiry.timestamp())), idem_key
+            owner,
+            "grant_mandate",
+            (claim_id, self.orgs.address(agency), int(expiry.timestamp())),
+            idem_key,
         )
 
     def revoke_mandate(self, claim_id: bytes, owner: str, *, idem_key: str) -> Entry:
@@ -304,22 +341,33 @@ class ClaimService:
 
     # ------------------------------------------------------------------ money and closure
 
-    def repay(self, claim_id: bytes, by: str, amount_fen: int, receipt: str, *, idem_key: str) -> Entry:
+    def repay(
+        self, claim_id: bytes, by: str, amount_fen: int, receipt: str, *, idem_key: str
+    ) -> Entry:
         if amount_fen <= 0:
             raise InvalidInput("amount must be positive", field="amount_fen")
         receipt_hash = hashlib.sha256(receipt.encode()).digest()
         return self._do(by, "record_repayment", (claim_id, amount_fen, receipt_hash), idem_key)
 
     def settle(self, claim_id: bytes, owner: str, note: str, *, idem_key: str) -> Entry:
-        return self._do(owner, "settle", (claim_id, hashlib.sha256(note.encode()).digest()), idem_key)
+        return self._do(
+            owner, "settle", (claim_id, hashlib.sha256(note.encode()).digest()), idem_key
+        )
 
     def write_off(self, claim_id: bytes, owner: str, *, idem_key: str) -> Entry:
         return self._do(owner, "write_off", (claim_id,), idem_key)
 
     def dispute(self, claim_id: bytes, by: str, reason: str, *, idem_key: str) -> Entry:
-        return self._do(by, "dispute", (claim_id, hashlib.sha256(reason.encode()).digest()), idem_key)
-
-    def resolve(self, claim_id: bytes, by: str, outstanding_fen: int, note: str, *, idem_key: str) -> Entry:
         return self._do(
-            by, "resolve_dispute", (claim_id, outstanding_fen, hashlib.sha256(note.encode()).digest()), idem_key
+            by, "dispute", (claim_id, hashlib.sha256(reason.encode()).digest()), idem_key
+        )
+
+    def resolve(
+        self, claim_id: bytes, by: str, outstanding_fen: int, note: str, *, idem_key: str
+    ) -> Entry:
+        return self._do(
+            by,
+            "resolve_dispute",
+            (claim_id, outstanding_fen, hashlib.sha256(note.encode()).digest()),
+            idem_key,
         )

@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, time as dtime
+from datetime import UTC, datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +26,14 @@ from debtledger.errors import ChainError, InvalidInput
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
 
-app = typer.Typer(help="DebtLedger: compliant debt collection on a shared ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="DebtLedger: compliant debt collection on a shared ledger.", no_args_is_help=True
+)
 node_app = typer.Typer(help="The local chain node (anvil).", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations of the consortium.", no_args_is_help=True)
-claim_app = typer.Typer(help="Claims: register, sell, mandate, collect, close.", no_args_is_help=True)
+claim_app = typer.Typer(
+    help="Claims: register, sell, mandate, collect, close.", no_args_is_help=True
+)
 app.add_typer(node_app, name="node")
 app.add_typer(org_app, name="org")
 app.add_typer(claim_app, name="claim")
@@ -38,7 +43,9 @@ As = Annotated[str, typer.Option("--as", help="The organisation acting (its key 
 Claim = Annotated[str, typer.Argument(help="Claim reference or 0x id.")]
 IdemKey = Annotated[
     str | None,
-    typer.Option("--idempotency-key", help="Makes a retried command safe: the same key is one write."),
+    typer.Option(
+        "--idempotency-key", help="Makes a retried command safe: the same key is one write."
+    ),
 ]
 SUPERVISOR_PID = "supervisor.pid"
 
@@ -173,7 +180,10 @@ def deploy_cmd(as_json: Json = False) -> None:
     rt = _runtime()
     if rt.settings.deployment_file.exists():
         d = rt.deployment
-        if rt.writer.rpc.call("eth_getCode", [d.addresses["ClaimRegistry"], "latest"]) not in ("0x", None):
+        if rt.writer.rpc.call("eth_getCode", [d.addresses["ClaimRegistry"], "latest"]) not in (
+            "0x",
+            None,
+        ):
             emit({"deployed": False, "reason": "already deployed", **d.addresses}, as_json)
             return
     emit({"deployed": True, **OrgService(rt).deploy()}, as_json)
@@ -191,7 +201,10 @@ def reconcile_cmd(as_json: Json = False) -> None:
 @handled
 def org_add(
     name: Annotated[str, typer.Argument(help="Short name, e.g. bank-a.")],
-    role: Annotated[list[str], typer.Option("--role", help="CREDITOR, AGENCY, COURT, REGULATOR, GATEWAY, KEEPER.")],
+    role: Annotated[
+        list[str],
+        typer.Option("--role", help="CREDITOR, AGENCY, COURT, REGULATOR, GATEWAY, KEEPER."),
+    ],
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
@@ -205,7 +218,13 @@ def org_add(
 def org_list(as_json: Json = False) -> None:
     """Organisations this data folder holds keys for, with their roles on chain."""
     orgs = OrgService(_runtime()).list()
-    emit(orgs, as_json, lambda rows: "\n".join(f"{o['name']:<16} {o['address']}  {','.join(o['roles'])}" for o in rows))
+    emit(
+        orgs,
+        as_json,
+        lambda rows: "\n".join(
+            f"{o['name']:<16} {o['address']}  {','.join(o['roles'])}" for o in rows
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- claims
@@ -219,7 +238,9 @@ def claim_register(
     debtor: Annotated[str, typer.Option(help="Debtor pseudonym: 0x + 64 hex digits.")],
     principal_fen: Annotated[str, typer.Option(help="Principal in fen (whole number).")],
     due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD.")],
-    outstanding_fen: Annotated[str | None, typer.Option(help="Outstanding in fen; default: principal.")] = None,
+    outstanding_fen: Annotated[
+        str | None, typer.Option(help="Outstanding in fen; default: principal.")
+    ] = None,
     currency: str = "CNY",
     as_json: Json = False,
     idem: IdemKey = None,
@@ -242,9 +263,16 @@ def claim_register(
 @claim_app.command("import")
 @handled
 def claim_import(
-    file: Annotated[Path, typer.Argument(help="CSV with claim_ref,debtor_pseudonym,principal_fen,outstanding_fen,currency,due_date.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: claim_ref,debtor_pseudonym,principal_fen,outstanding_fen,currency,due_date"
+        ),
+    ],
     org: As,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows and list the bad ones.")] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good rows and list the bad ones.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Import claims from a CSV file. A bad row stops the whole import unless --skip-bad."""
@@ -253,11 +281,18 @@ def claim_import(
         report = service.import_csv(file, org, skip_bad=skip_bad)
     else:
         with Progress(
-            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
         ) as bar:
             task = bar.add_task("import", total=None)
             report = service.import_csv(
-                file, org, skip_bad=skip_bad, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                file,
+                org,
+                skip_bad=skip_bad,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     emit(report, as_json)
 
@@ -283,9 +318,13 @@ def claim_transfer(
     claim: Claim,
     org: As,
     to: Annotated[str, typer.Option("--to", help="The buying creditor (name or address).")],
-    price_fen: Annotated[str, typer.Option(help="Agreed price in fen; only its hash goes on chain.")],
+    price_fen: Annotated[
+        str, typer.Option(help="Agreed price in fen; only its hash goes on chain.")
+    ],
     currency: str = "CNY",
-    buy_back: Annotated[bool, typer.Option("--buy-back", help="Offer it back to the last seller.")] = False,
+    buy_back: Annotated[
+        bool, typer.Option("--buy-back", help="Offer it back to the last seller.")
+    ] = False,
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
@@ -294,28 +333,42 @@ def claim_transfer(
     price = parse_amount(price_fen, "price_fen")
     cid = parse_claim_id(claim)
     if buy_back:
-        entry, commitment = service.propose_buy_back(cid, org, price, currency, idem_key=_key(idem, "buyback"))
+        entry, commitment = service.propose_buy_back(
+            cid, org, price, currency, idem_key=_key(idem, "buyback")
+        )
     else:
-        entry, commitment = service.propose_transfer(cid, org, to, price, currency, idem_key=_key(idem, "transfer"))
+        entry, commitment = service.propose_transfer(
+            cid, org, to, price, currency, idem_key=_key(idem, "transfer")
+        )
     emit({**_tx(entry), "price_hash": commitment.hash, "price_salt": commitment.salt}, as_json)
 
 
 @claim_app.command("buyback")
 @handled
 def claim_buyback(
-    claim: Claim, org: As, price_fen: Annotated[str, typer.Option()], currency: str = "CNY",
-    as_json: Json = False, idem: IdemKey = None,
+    claim: Claim,
+    org: As,
+    price_fen: Annotated[str, typer.Option()],
+    currency: str = "CNY",
+    as_json: Json = False,
+    idem: IdemKey = None,
 ) -> None:
     """Offer a claim back to the creditor that sold it last (repurchase)."""
     entry, commitment = ClaimService(_runtime()).propose_buy_back(
-        parse_claim_id(claim), org, parse_amount(price_fen, "price_fen"), currency, idem_key=_key(idem, "buyback")
+        parse_claim_id(claim),
+        org,
+        parse_amount(price_fen, "price_fen"),
+        currency,
+        idem_key=_key(idem, "buyback"),
     )
     emit({**_tx(entry), "price_hash": commitment.hash, "price_salt": commitment.salt}, as_json)
 
 
 def _simple(action: str, method: str, doc: str) -> None:
     def command(claim: Claim, org: As, as_json: Json = False, idem: IdemKey = None) -> None:
-        entry = getattr(ClaimService(_runtime()), method)(parse_claim_id(claim), org, idem_key=_key(idem, action))
+        entry = getattr(ClaimService(_runtime()), method)(
+            parse_claim_id(claim), org, idem_key=_key(idem, action)
+        )
         emit(_tx(entry), as_json)
 
     command.__doc__ = doc
@@ -334,7 +387,9 @@ def claim_mandate(
     claim: Claim,
     org: As,
     agency: Annotated[str | None, typer.Option(help="The agency (name or address).")] = None,
-    until: Annotated[str | None, typer.Option(help="Last day of the mandate, YYYY-MM-DD (UTC).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day of the mandate, YYYY-MM-DD (UTC).")
+    ] = None,
     revoke: Annotated[bool, typer.Option("--revoke", help="End the current mandate.")] = False,
     as_json: Json = False,
     idem: IdemKey = None,
@@ -346,7 +401,9 @@ def claim_mandate(
         entry = service.revoke_mandate(cid, org, idem_key=_key(idem, "revoke"))
     else:
         if not agency or not until:
-            raise InvalidInput("give --agency and --until (or --revoke)", field="agency" if not agency else "until")
+            raise InvalidInput(
+                "give --agency and --until (or --revoke)", field="agency" if not agency else "until"
+            )
         day = parse_date(until, "until")
         expiry = datetime.combine(day, dtime(23, 59, 59), tzinfo=UTC)
         entry = service.mandate(cid, org, agency, expiry, idem_key=_key(idem, "mandate"))
@@ -359,13 +416,17 @@ def claim_repay(
     claim: Claim,
     org: As,
     amount_fen: Annotated[str, typer.Option(help="Amount repaid in fen (whole, positive).")],
-    receipt: Annotated[str, typer.Option(help="Payment receipt reference; only its hash goes on chain.")] = "",
+    receipt: Annotated[
+        str, typer.Option(help="Payment receipt reference; only its hash goes on chain.")
+    ] = "",
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
     """Record a repayment: the outstanding amount falls, never below zero."""
     amount = parse_amount(amount_fen, "amount_fen", positive=True)
-    entry = ClaimService(_runtime()).repay(parse_claim_id(claim), org, amount, receipt, idem_key=_key(idem, "repay"))
+    entry = ClaimService(_runtime()).repay(
+        parse_claim_id(claim), org, amount, receipt, idem_key=_key(idem, "repay")
+    )
     emit(_tx(entry), as_json)
 
 
@@ -375,7 +436,9 @@ def claim_settle(
     claim: Claim, org: As, note: str = "", as_json: Json = False, idem: IdemKey = None
 ) -> None:
     """Close a claim as settled; what is left unpaid is forgiven."""
-    entry = ClaimService(_runtime()).settle(parse_claim_id(claim), org, note, idem_key=_key(idem, "settle"))
+    entry = ClaimService(_runtime()).settle(
+        parse_claim_id(claim), org, note, idem_key=_key(idem, "settle")
+    )
     emit(_tx(entry), as_json)
 
 
@@ -384,12 +447,16 @@ def claim_settle(
 def claim_dispute(
     claim: Claim,
     org: As,
-    reason: Annotated[str, typer.Option(help="Grounds of the dispute; only its hash goes on chain.")] = "",
+    reason: Annotated[
+        str, typer.Option(help="Grounds of the dispute; only its hash goes on chain.")
+    ] = "",
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
     """Mark a claim disputed: sale and collection stop until it is resolved."""
-    entry = ClaimService(_runtime()).dispute(parse_claim_id(claim), org, reason, idem_key=_key(idem, "dispute"))
+    entry = ClaimService(_runtime()).dispute(
+        parse_claim_id(claim), org, reason, idem_key=_key(idem, "dispute")
+    )
     emit(_tx(entry), as_json)
 
 
@@ -398,14 +465,18 @@ def claim_dispute(
 def claim_resolve(
     claim: Claim,
     org: As,
-    outstanding_fen: Annotated[str, typer.Option(help="Outstanding amount the resolution fixed, in fen.")],
+    outstanding_fen: Annotated[
+        str, typer.Option(help="Outstanding amount the resolution fixed, in fen.")
+    ],
     note: str = "",
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
     """Resolve a dispute with the outstanding amount it fixed (zero settles the claim)."""
     amount = parse_amount(outstanding_fen, "outstanding_fen")
-    entry = ClaimService(_runtime()).resolve(parse_claim_id(claim), org, amount, note, idem_key=_key(idem, "resolve"))
+    entry = ClaimService(_runtime()).resolve(
+        parse_claim_id(claim), org, amount, note, idem_key=_key(idem, "resolve")
+    )
     emit(_tx(entry), as_json)
 
 

@@ -55,13 +55,17 @@ def _human(value: Any, indent: int = 0) -> str:
         return "\n".join(lines)
     if isinstance(value, list):
         return "\n".join(
-            (_human(v, indent) + ("\n" if isinstance(v, dict) else "")) if isinstance(v, dict) else f"{pad}- {v}"
+            (_human(v, indent) + ("\n" if isinstance(v, dict) else ""))
+            if isinstance(v, dict)
+            else f"{pad}- {v}"
             for v in value
         ).rstrip()
     return f"{pad}{value}"
 
 
-def fail(message: str, as_json: bool, kind: str = "error", extra: dict[str, Any] | None = None) -> None:
+def fail(
+    message: str, as_json: bool, kind: str = "error", extra: dict[str, Any] | None = None
+) -> None:
     if as_json:
         typer.echo(json.dumps({"error": message, "kind": kind, **(extra or {})}))
     else:

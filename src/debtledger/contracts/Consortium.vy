@@ -88,7 +88,7 @@ def grant_role(role: bytes32, account: address, org_id: bytes32):
     assert account != empty(address), "consortium: zero address"
     assert org_id != empty(bytes32), "consortium: empty organisation id"
     known: bytes32 = self.org_of[account]
-    pass
+    assert known == empty(bytes32) or known == org_id, "consortium: account belongs to another organisation"
     assert not self.has_role[account][role], "consortium: role already granted"
     self.org_of[account] = org_id
     self.has_role[account][role] = True

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import IntEnum
-from typing import Any
 
 from Crypto.Hash import keccak
 
@@ -23,7 +22,14 @@ _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _INT = re.compile(r"^[0-9]+$")
 
-CSV_COLUMNS = ("claim_ref", "debtor_pseudonym", "principal_fen", "outstanding_fen", "currency", "due_date")
+CSV_COLUMNS = (
+    "claim_ref",
+    "debtor_pseudonym",
+    "principal_fen",
+    "outstanding_fen",
+    "currency",
+    "due_date",
+)
 
 
 class ClaimStatus(IntEnum):
@@ -89,15 +95,19 @@ def check_ref(ref: str, row: int | None = None) -> str:
     return ref
 
 
-def parse_amount(value: object, field: str, row: int | None = None, *, positive: bool = False) -> int:
+def parse_amount(
+    value: object, field: str, row: int | None = None, *, positive: bool = False
+) -> int:
     """An amount in minor units: a non-negative whole number, never a float or a fraction."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput("amount must be a whole number of fen", field=field, row=row)
     text = str(value).strip()
     if text.startswith("-"):
         raise InvalidInput(f"amount must not be negative (got {text})", field=field, row=row)
     if not _INT.match(text):
-        raise InvalidInput(f"amount must be a whole number of fen (got {text!r})", field=field, row=row)
+        raise InvalidInput(
+            f"amount must be a whole number of fen (got {text!r})", field=field, row=row
+        )
     amount = int(text)
     if amount > MAX_AMOUNT:
         raise InvalidInput("amount is too large", field=field, row=row)
@@ -119,7 +129,9 @@ def parse_date(value: str, field: str, row: int | None = None) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"must be a date as YYYY-MM-DD (got {value!r})", field=field, row=row) from None
+        raise InvalidInput(
+            f"must be a date as YYYY-MM-DD (got {value!r})", field=field, row=row
+        ) from None
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -156,7 +168,9 @@ def parse_claim(fields: dict[str, str | None], row: int | None = None) -> NewCla
         raise InvalidInput("outstanding exceeds principal", field="outstanding_fen", row=row)
     currency = str(fields["currency"]).strip()
     if not _CURRENCY.match(currency):
-        raise InvalidInput("must be a three-letter ISO 4217 code such as CNY", field="currency", row=row)
+        raise InvalidInput(
+            "must be a three-letter ISO 4217 code such as CNY", field="currency", row=row
+        )
     debtor = parse_bytes32(str(fields["debtor_pseudonym"]), "debtor_pseudonym", row)
     due = parse_date(str(fields["due_date"]), "due_date", row)
     if due.year < 1971:

@@ -83,7 +83,9 @@ class OrgService:
 
     def roles_of(self, address: str) -> tuple[str, ...]:
         abi, at = self.rt.abi("Consortium"), self.rt.address("Consortium")
-        return tuple(r for r in ROLES if self.rt.writer.call(abi, at, "has_role", address, role_id(r)))
+        return tuple(
+            r for r in ROLES if self.rt.writer.call(abi, at, "has_role", address, role_id(r))
+        )
 
     def list(self) -> list[Org]:
         out = []

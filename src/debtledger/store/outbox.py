@@ -235,9 +235,7 @@ class Outbox:
         with self.engine.connect() as conn:
             return list(conn.execute(select(nonce_table.c.sender)).scalars())
 
-    def mark(
-        self, results: Iterable[tuple[str, Status, int | None, str | None]]
-    ) -> None:
+    def mark(self, results: Iterable[tuple[str, Status, int | None, str | None]]) -> None:
         """Record outcomes: (tx hash, status, block number, error)."""
         now = time.time()
         with self.engine.begin() as conn:

@@ -16,10 +16,18 @@ def test_buyer_takes_claim_and_mandate_ends(registry, actors, claim, events):
     with boa.env.prank(actors.creditor2):
         registry.accept_transfer(claim)
     assert events(registry) == [
-        ("MandateRevoked", {"claim_id": claim, "agency": actors.agency, "revoked_by": actors.creditor2}),
+        (
+            "MandateRevoked",
+            {"claim_id": claim, "agency": actors.agency, "revoked_by": actors.creditor2},
+        ),
         (
             "ClaimTransferred",
-            {"claim_id": claim, "seller": actors.creditor, "buyer": actors.creditor2, "buy_back": False},
+            {
+                "claim_id": claim,
+                "seller": actors.creditor,
+                "buyer": actors.creditor2,
+                "buy_back": False,
+            },
         ),
     ]
     assert registry.claims(claim).owner == actors.creditor2

@@ -13,7 +13,10 @@ def test_buyer_declines(registry, actors, claim, events):
     with boa.env.prank(actors.creditor2):
         registry.decline_transfer(claim)
     assert events(registry) == [
-        ("TransferDeclined", {"claim_id": claim, "seller": actors.creditor, "buyer": actors.creditor2})
+        (
+            "TransferDeclined",
+            {"claim_id": claim, "seller": actors.creditor, "buyer": actors.creditor2},
+        )
     ]
     assert registry.pending_transfer(claim) == (ZERO, False)
     assert registry.claims(claim).owner == actors.creditor

@@ -13,7 +13,10 @@ def test_dispute_recorded(registry, actors, claim, events, caller):
     with boa.env.prank(getattr(actors, caller)):
         registry.dispute(claim, REASON)
     assert events(registry) == [
-        ("ClaimDisputed", {"claim_id": claim, "disputed_by": getattr(actors, caller), "reason_hash": REASON})
+        (
+            "ClaimDisputed",
+            {"claim_id": claim, "disputed_by": getattr(actors, caller), "reason_hash": REASON},
+        )
     ]
     assert registry.claims(claim).status == DISPUTED
 

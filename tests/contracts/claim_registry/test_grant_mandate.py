@@ -14,7 +14,12 @@ def test_owner_mandates_agency(registry, actors, claim, events):
     assert events(registry) == [
         (
             "MandateGranted",
-            {"claim_id": claim, "owner": actors.creditor, "agency": actors.agency, "expiry": expiry},
+            {
+                "claim_id": claim,
+                "owner": actors.creditor,
+                "agency": actors.agency,
+                "expiry": expiry,
+            },
         )
     ]
     assert registry.mandate_of(claim) == (actors.agency, expiry)

@@ -8,6 +8,7 @@ so it starts from the session deployment.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,8 @@ class Model:
     owner: str
     principal: int
     outstanding: int
+    due_date: int
+    currency: bytes
     status: int = ACTIVE
     pending: tuple[str, bool] | None = None  # (buyer, buy_back)
     mandate: tuple[str, int] | None = None  # (agency, expiry)
@@ -86,12 +89,13 @@ class RegistryMachine(RuleBasedStateMachine):
         self.model: dict[int, Model] = {}
         self.seen: dict[int, tuple[str, int, tuple[str, bool]]] = {}
         self.last = 0  # claim named by the previous step
-        self.changed: int | None = None  # claim changed by the previous step
+        self.changed: set[int] = set()  # claims changed by the previous step
 
     def teardown(self) -> None:
         try:
-            for i in CLAIMS:  # a step may only change the claim it names: check them all
-                self.check(i)
+            if sys.exc_info()[0] is None:  # else a step failed: keep its error in front
+                for i in CLAIMS:  # a step may change only the claim it names: check all
+                    self.check(i)
         finally:
             self._anchor.__exit__(None, None, None)
 
@@ -125,37 +129,57 @@ class RegistryMachine(RuleBasedStateMachine):
             assert not allowed, f"{name} refused ({reason}) but the model allows it"
             return False
         assert allowed, f"{name} succeeded but the model refuses it"
-        self.changed = self.last
+        self.changed.add(self.last)
         return True
 
     # ------------------------------------------------------------------ rules
 
     @initialize(
         principals=st.tuples(st.integers(1, 1_000), st.integers(1, 1_000)),
+        due_dates=st.tuples(st.integers(1, 2**64 - 1), st.integers(1, 2**64 - 1)),
         buy_back_offered=st.booleans(),
         data=st.data(),
     )
     def first_claims(
-        self, principals: tuple[int, int], buy_back_offered: bool, data: st.DataObject
+        self,
+        principals: tuple[int, int],
+        due_dates: tuple[int, int],
+        buy_back_offered: bool,
+        data: st.DataObject,
     ) -> None:
         """c0 registers claim 0; c1 registers claim 1 and sells it to c2, which may already
         offer it back."""
-        for i, principal in enumerate(principals):
+        for i, (principal, due_date) in enumerate(zip(principals, due_dates, strict=True)):
             outstanding = data.draw(st.integers(0, principal))
-            self.register(CREDITORS[i], i, principal, outstanding)
+            self.register(CREDITORS[i], i, principal, outstanding, due_date)
         self.propose_transfer("c1", 1, "c2")
         self.accept_transfer("c2", 1)
         if buy_back_offered:
             self.propose_buy_back("c2", 1)
 
-    @rule(sender=owner, ref=claim, principal=st.integers(0, 1_000), outstanding=st.integers(0, 1_100))
-    def register(self, sender: str, ref: int, principal: int, outstanding: int) -> None:
+    @rule(
+        sender=owner,
+        ref=claim,
+        principal=st.integers(0, 1_000),
+        outstanding=st.integers(0, 1_100),
+        due_date=st.integers(1, 2**64 - 1),
+        currency=st.sampled_from((b"CNY", b"USD", b"\xff\xff\xff")),
+    )
+    def register(
+        self,
+        sender: str,
+        ref: int,
+        principal: int,
+        outstanding: int,
+        due_date: int = 1_800_000_000,
+        currency: bytes = b"CNY",
+    ) -> None:
         i, m = self.pick(ref)
         s = self.resolve(sender, i)
-        allowed = s in self.creditors and m is None and 0 < principal and outstanding <= principal
-        c = (self.cid(i), keccak(text="debtor"), principal, outstanding, b"CNY", 1_800_000_000, H)
+        allowed = s in self.creditors and m is None and principal > 0 and outstanding <= principal
+        c = (self.cid(i), keccak(text="debtor"), principal, outstanding, currency, due_date, H)
         if self.attempt(allowed, s, self.registry.register, c):
-            self.model[i] = Model(owner=s, principal=principal, outstanding=outstanding)
+            self.model[i] = Model(s, principal, outstanding, due_date, currency)
 
     @rule(sender=owner, ref=claim, buyer=part_or_any("@other"))
     def propose_transfer(self, sender: str, ref: int, buyer: str) -> None:
@@ -325,9 +349,9 @@ class RegistryMachine(RuleBasedStateMachine):
     @invariant()
     def changed_claim_matches_model(self) -> None:
         # A refused call changes nothing (the EVM rolls it back): re-read after successes only.
-        if self.changed is not None:
-            self.check(self.changed)
-            self.changed = None
+        for i in self.changed:
+            self.check(i)
+        self.changed.clear()
 
     def check(self, i: int) -> None:
         cid, m = self.cid(i), self.model.get(i)
@@ -340,6 +364,7 @@ class RegistryMachine(RuleBasedStateMachine):
         assert got.owner == m.owner
         assert pending == (m.pending or (ZERO, False))
         assert got.status == m.status
+        assert (got.due_date, got.currency) == (m.due_date, m.currency)
         assert got.principal == m.principal
         assert 0 <= got.outstanding <= got.principal
         assert got.outstanding == m.outstanding

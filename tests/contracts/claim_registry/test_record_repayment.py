@@ -69,7 +69,12 @@ def test_paying_in_full_settles_and_clamps(registry, actors, claim, events, amou
         ),
         (
             "ClaimSettled",
-            {"claim_id": claim, "settled_by": actors.gateway, "forgiven": 0, "settlement_hash": RECEIPT},
+            {
+                "claim_id": claim,
+                "settled_by": actors.gateway,
+                "forgiven": 0,
+                "settlement_hash": RECEIPT,
+            },
         ),
     ]
     got = registry.claims(claim)

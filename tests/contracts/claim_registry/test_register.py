@@ -11,12 +11,15 @@ def test_creditor_registers_claim(registry, actors, claim_input, events):
     c = claim_input()
     with boa.env.prank(actors.creditor):
         registry.register(c)
-    assert events(registry) == [
-        ("ClaimRegistered", {"creditor": actors.creditor, **c._asdict()})
-    ]
+    assert events(registry) == [("ClaimRegistered", {"creditor": actors.creditor, **c._asdict()})]
     assert registry.exists(c.claim_id)
     assert registry.claims(c.claim_id) == (
-        actors.creditor, ACTIVE, c.due_date, b"CNY", 10_000, 8_000
+        actors.creditor,
+        ACTIVE,
+        c.due_date,
+        b"CNY",
+        10_000,
+        8_000,
     )
     assert registry.pending_transfer(c.claim_id) == (ZERO, False)
     assert registry.last_seller(c.claim_id) == ZERO
@@ -82,4 +85,11 @@ def test_widest_values_round_trip(registry, actors, claim_input):
     c = claim_input(principal=top128, outstanding=top128, due_date=top64, currency=b"\xff" * 3)
     with boa.env.prank(actors.creditor):
         registry.register(c)
-    assert registry.claims(c.claim_id) == (actors.creditor, ACTIVE, top64, b"\xff" * 3, top128, top128)
+    assert registry.claims(c.claim_id) == (
+        actors.creditor,
+        ACTIVE,
+        top64,
+        b"\xff" * 3,
+        top128,
+        top128,
+    )

@@ -11,7 +11,10 @@ def test_owner_revokes_mandate(registry, actors, claim, events):
         registry.grant_mandate(claim, actors.agency, boa.env.timestamp + DAY)
         registry.revoke_mandate(claim)
     assert events(registry) == [
-        ("MandateRevoked", {"claim_id": claim, "agency": actors.agency, "revoked_by": actors.creditor})
+        (
+            "MandateRevoked",
+            {"claim_id": claim, "agency": actors.agency, "revoked_by": actors.creditor},
+        )
     ]
     assert registry.mandate_of(claim) == (ZERO, 0)
     assert not registry.is_mandated(claim, actors.agency)

@@ -14,7 +14,18 @@ import boa
 import pytest
 from eth_utils import keccak
 
-KINDS = ("owner", "creditor", "buyer", "agency", "court", "regulator", "gateway", "keeper", "admin", "stranger")
+KINDS = (
+    "owner",
+    "creditor",
+    "buyer",
+    "agency",
+    "court",
+    "regulator",
+    "gateway",
+    "keeper",
+    "admin",
+    "stranger",
+)
 
 # Y allowed, . refused; columns in KINDS order. "owner" is the creditor owning the claim;
 # "buyer" is a third creditor: the proposed buyer, or for a buy-back the last seller.
@@ -109,42 +120,106 @@ NOT_ADMIN = "consortium: caller is not the admin"
 R, C = "registry", "consortium"
 
 CASES = {
-    "register": Case(R, _nothing, lambda x, _: x.registry.register(x.claim_input()),
-                     "registry: caller is not a creditor", "ClaimRegistered"),
-    "register_batch": Case(R, _nothing, lambda x, _: x.registry.register_batch([x.claim_input()]),
-                           "registry: caller is not a creditor", "ClaimRegistered"),
-    "propose_transfer": Case(R, _claim, lambda x, cid: x.registry.propose_transfer(cid, x.a.creditor3, H),
-                             NOT_OWNER, "TransferProposed"),
-    "propose_buy_back": Case(R, _bought_from_buyer, lambda x, cid: x.registry.propose_buy_back(cid, H),
-                             NOT_OWNER, "TransferProposed"),
-    "accept_transfer": Case(R, _offered, lambda x, cid: x.registry.accept_transfer(cid),
-                            NOT_BUYER, "ClaimTransferred"),
-    "decline_transfer": Case(R, _offered, lambda x, cid: x.registry.decline_transfer(cid),
-                             NOT_BUYER, "TransferDeclined"),
-    "cancel_transfer": Case(R, _offered, lambda x, cid: x.registry.cancel_transfer(cid),
-                            NOT_OWNER, "TransferCancelled"),
-    "grant_mandate": Case(R, _claim,
-                          lambda x, cid: x.registry.grant_mandate(cid, x.a.agency, boa.env.timestamp + DAY),
-                          NOT_OWNER, "MandateGranted"),
-    "revoke_mandate": Case(R, _mandated, lambda x, cid: x.registry.revoke_mandate(cid),
-                           NOT_OWNER, "MandateRevoked"),
-    "record_repayment": Case(R, _claim, lambda x, cid: x.registry.record_repayment(cid, 1, H),
-                             "registry: caller is not the owner or a gateway", "RepaymentRecorded"),
+    "register": Case(
+        R,
+        _nothing,
+        lambda x, _: x.registry.register(x.claim_input()),
+        "registry: caller is not a creditor",
+        "ClaimRegistered",
+    ),
+    "register_batch": Case(
+        R,
+        _nothing,
+        lambda x, _: x.registry.register_batch([x.claim_input()]),
+        "registry: caller is not a creditor",
+        "ClaimRegistered",
+    ),
+    "propose_transfer": Case(
+        R,
+        _claim,
+        lambda x, cid: x.registry.propose_transfer(cid, x.a.creditor3, H),
+        NOT_OWNER,
+        "TransferProposed",
+    ),
+    "propose_buy_back": Case(
+        R,
+        _bought_from_buyer,
+        lambda x, cid: x.registry.propose_buy_back(cid, H),
+        NOT_OWNER,
+        "TransferProposed",
+    ),
+    "accept_transfer": Case(
+        R, _offered, lambda x, cid: x.registry.accept_transfer(cid), NOT_BUYER, "ClaimTransferred"
+    ),
+    "decline_transfer": Case(
+        R, _offered, lambda x, cid: x.registry.decline_transfer(cid), NOT_BUYER, "TransferDeclined"
+    ),
+    "cancel_transfer": Case(
+        R, _offered, lambda x, cid: x.registry.cancel_transfer(cid), NOT_OWNER, "TransferCancelled"
+    ),
+    "grant_mandate": Case(
+        R,
+        _claim,
+        lambda x, cid: x.registry.grant_mandate(cid, x.a.agency, boa.env.timestamp + DAY),
+        NOT_OWNER,
+        "MandateGranted",
+    ),
+    "revoke_mandate": Case(
+        R, _mandated, lambda x, cid: x.registry.revoke_mandate(cid), NOT_OWNER, "MandateRevoked"
+    ),
+    "record_repayment": Case(
+        R,
+        _claim,
+        lambda x, cid: x.registry.record_repayment(cid, 1, H),
+        "registry: caller is not the owner or a gateway",
+        "RepaymentRecorded",
+    ),
     "settle": Case(R, _claim, lambda x, cid: x.registry.settle(cid, H), NOT_OWNER, "ClaimSettled"),
-    "write_off": Case(R, _claim, lambda x, cid: x.registry.write_off(cid), NOT_OWNER, "ClaimWrittenOff"),
-    "dispute": Case(R, _claim, lambda x, cid: x.registry.dispute(cid, H),
-                    "registry: caller may not dispute", "ClaimDisputed"),
-    "resolve_dispute": Case(R, _disputed, lambda x, cid: x.registry.resolve_dispute(cid, 1, H),
-                            "registry: caller may not resolve", "DisputeResolved"),
-    "grant_role": Case(C, _nothing,
-                       lambda x, _: x.consortium.grant_role(keccak(text="KEEPER"), boa.env.generate_address(), H),
-                       NOT_ADMIN, "RoleGranted"),
-    "revoke_role": Case(C, _nothing, lambda x, _: x.consortium.revoke_role(keccak(text="KEEPER"), x.a.keeper),
-                        NOT_ADMIN, "RoleRevoked"),
-    "transfer_admin": Case(C, _nothing, lambda x, _: x.consortium.transfer_admin(boa.env.generate_address()),
-                           NOT_ADMIN, "AdminTransferStarted"),
-    "accept_admin": Case(C, _successor_named, lambda x, _: x.consortium.accept_admin(),
-                         "consortium: caller is not the pending admin", "AdminTransferred"),
+    "write_off": Case(
+        R, _claim, lambda x, cid: x.registry.write_off(cid), NOT_OWNER, "ClaimWrittenOff"
+    ),
+    "dispute": Case(
+        R,
+        _claim,
+        lambda x, cid: x.registry.dispute(cid, H),
+        "registry: caller may not dispute",
+        "ClaimDisputed",
+    ),
+    "resolve_dispute": Case(
+        R,
+        _disputed,
+        lambda x, cid: x.registry.resolve_dispute(cid, 1, H),
+        "registry: caller may not resolve",
+        "DisputeResolved",
+    ),
+    "grant_role": Case(
+        C,
+        _nothing,
+        lambda x, _: x.consortium.grant_role(keccak(text="KEEPER"), boa.env.generate_address(), H),
+        NOT_ADMIN,
+        "RoleGranted",
+    ),
+    "revoke_role": Case(
+        C,
+        _nothing,
+        lambda x, _: x.consortium.revoke_role(keccak(text="KEEPER"), x.a.keeper),
+        NOT_ADMIN,
+        "RoleRevoked",
+    ),
+    "transfer_admin": Case(
+        C,
+        _nothing,
+        lambda x, _: x.consortium.transfer_admin(boa.env.generate_address()),
+        NOT_ADMIN,
+        "AdminTransferStarted",
+    ),
+    "accept_admin": Case(
+        C,
+        _successor_named,
+        lambda x, _: x.consortium.accept_admin(),
+        "consortium: caller is not the pending admin",
+        "AdminTransferred",
+    ),
 }
 ACCOUNT_OF = {"owner": "creditor", "creditor": "creditor2", "buyer": "creditor3"}
 
@@ -164,7 +239,9 @@ def test_matrix_covers_every_mutating_function(registry, consortium):
 @pytest.mark.parametrize("function", list(CASES))
 def test_role_matrix(registry, consortium, actors, claim_input, events, function, kind):
     case = CASES[function]
-    ctx = SimpleNamespace(registry=registry, consortium=consortium, a=actors, claim_input=claim_input)
+    ctx = SimpleNamespace(
+        registry=registry, consortium=consortium, a=actors, claim_input=claim_input
+    )
     arg = case.setup(ctx)
     caller = getattr(actors, ACCOUNT_OF.get(kind, kind))
     contract = registry if case.contract == R else consortium

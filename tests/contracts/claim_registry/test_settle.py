@@ -14,7 +14,12 @@ def test_owner_settles(registry, actors, claim, events):
     assert events(registry) == [
         (
             "ClaimSettled",
-            {"claim_id": claim, "settled_by": actors.creditor, "forgiven": 8_000, "settlement_hash": DEAL},
+            {
+                "claim_id": claim,
+                "settled_by": actors.creditor,
+                "forgiven": 8_000,
+                "settlement_hash": DEAL,
+            },
         )
     ]
     got = registry.claims(claim)

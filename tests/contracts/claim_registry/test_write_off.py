@@ -11,7 +11,10 @@ def test_owner_writes_off(registry, actors, claim, events):
     with boa.env.prank(actors.creditor):
         registry.write_off(claim)
     assert events(registry) == [
-        ("ClaimWrittenOff", {"claim_id": claim, "written_off_by": actors.creditor, "outstanding": 8_000})
+        (
+            "ClaimWrittenOff",
+            {"claim_id": claim, "written_off_by": actors.creditor, "outstanding": 8_000},
+        )
     ]
     got = registry.claims(claim)
     assert (got.status, got.outstanding) == (WRITTEN_OFF, 8_000)
