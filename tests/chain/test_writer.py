@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from debtledger.chain.writer import Write
+from debtledger.domain.claims import pack_claim
 from debtledger.errors import ClaimNotFound, Conflict, Forbidden, Rejected
 from debtledger.store.outbox import Status
 from tests.conftest import Ledger, new_claim
@@ -138,7 +139,7 @@ def test_reconcile_restores_writes_lost_with_an_older_snapshot(ledger: Ledger) -
 def test_rejected_values_are_typed(ledger: Ledger) -> None:
     with pytest.raises(Rejected, match="outstanding exceeds principal"):
         c = new_claim("V-1")
-        bad = (c.claim_id, c.debtor, 10, 11, b"CNY", 1_700_000_000, c.record_hash)
+        bad = pack_claim(c.claim_id, c.debtor, 10, 11, b"CNY", 1_700_000_000, c.record_hash)
         ledger.rt.writer.execute(
             ledger.orgs.account("bank-a"),
             [

@@ -14,10 +14,12 @@ import pytest
 from eth_utils import keccak
 
 from debtledger.chain.compile import EVM_VERSION
+from debtledger.domain.claims import pack_claim
 
 
 class ClaimInput(NamedTuple):
-    """The `ClaimInput` struct of ClaimRegistry, in ABI field order."""
+    """A claim's registration fields, unpacked (as the ClaimRegistered event carries them);
+    `abi()` is the registry's packed `ClaimInput` struct."""
 
     claim_id: bytes
     debtor: bytes
@@ -26,6 +28,9 @@ class ClaimInput(NamedTuple):
     currency: bytes
     due_date: int
     record_hash: bytes
+
+    def abi(self) -> tuple[bytes, bytes, int, int, bytes]:
+        return pack_claim(*self)
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def register(
     def do(owner: str | None = None, **overrides: Any) -> bytes:
         c = claim_input(**overrides)
         with boa.env.prank(owner or actors.creditor):
-            registry.register(c)
+            registry.register(c.abi())
         return c.claim_id
 
     return do

@@ -49,6 +49,7 @@ REVERTS: dict[str, type[ContractRefused]] = {
     "registry: outstanding exceeds principal": Rejected,
     "registry: missing due date": Rejected,
     "registry: missing currency": Rejected,
+    "registry: malformed terms": Rejected,
     "registry: buyer is the owner": Rejected,
     "registry: buyer is not a creditor": Rejected,
     "registry: mandatee is not an agency": Rejected,

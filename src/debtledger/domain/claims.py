@@ -56,9 +56,9 @@ class NewClaim:
     due_date: date
     record_hash: bytes
 
-    def as_tuple(self) -> tuple[bytes, bytes, int, int, bytes, int, bytes]:
+    def as_tuple(self) -> tuple[bytes, bytes, int, int, bytes]:
         """The contract's ClaimInput struct."""
-        return (
+        return pack_claim(
             self.claim_id,
             self.debtor,
             self.principal,
@@ -67,6 +67,26 @@ class NewClaim:
             due_timestamp(self.due_date),
             self.record_hash,
         )
+
+
+def pack_claim(
+    claim_id: bytes,
+    debtor: bytes,
+    principal: int,
+    outstanding: int,
+    currency: bytes,
+    due_date: int,
+    record_hash: bytes,
+) -> tuple[bytes, bytes, int, int, bytes]:
+    """The registry's packed ClaimInput: (id, debtor, principal<<128 | outstanding,
+    currency<<64 | due date, record hash). Values out of their field's range are refused
+    here, as the ABI would refuse them unpacked."""
+    if not (0 <= principal < 1 << 128 and 0 <= outstanding < 1 << 128):
+        raise ValueError("amounts must fit in 128 bits")
+    if not 0 <= due_date < 1 << 64 or len(currency) != 3:
+        raise ValueError("due date must fit in 64 bits and currency be three bytes")
+    terms = (int.from_bytes(currency, "big") << 64) | due_date
+    return (claim_id, debtor, (principal << 128) | outstanding, terms, record_hash)
 
 
 def keccak256(data: bytes) -> bytes:

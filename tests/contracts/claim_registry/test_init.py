@@ -29,4 +29,4 @@ def test_roles_of_another_consortium_do_not_count(deployers, actors, claim_input
         other = deployers["Consortium"].deploy()
         registry = deployers["ClaimRegistry"].deploy(other.address)
     with boa.env.prank(actors.creditor), boa.reverts("registry: caller is not a creditor"):
-        registry.register(claim_input())
+        registry.register(claim_input().abi())

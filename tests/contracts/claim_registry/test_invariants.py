@@ -14,6 +14,8 @@ from typing import Any
 
 import boa
 from eth_utils import keccak
+
+from debtledger.domain.claims import pack_claim
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -177,7 +179,9 @@ class RegistryMachine(RuleBasedStateMachine):
         i, m = self.pick(ref)
         s = self.resolve(sender, i)
         allowed = s in self.creditors and m is None and principal > 0 and outstanding <= principal
-        c = (self.cid(i), keccak(text="debtor"), principal, outstanding, currency, due_date, H)
+        c = pack_claim(
+            self.cid(i), keccak(text="debtor"), principal, outstanding, currency, due_date, H
+        )
         if self.attempt(allowed, s, self.registry.register, c):
             self.model[i] = Model(s, principal, outstanding, due_date, currency)
 

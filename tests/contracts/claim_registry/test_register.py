@@ -10,7 +10,7 @@ ACTIVE = 1
 def test_creditor_registers_claim(registry, actors, claim_input, events):
     c = claim_input()
     with boa.env.prank(actors.creditor):
-        registry.register(c)
+        registry.register(c.abi())
     assert events(registry) == [("ClaimRegistered", {"creditor": actors.creditor, **c._asdict()})]
     assert registry.exists(c.claim_id)
     assert registry.claims(c.claim_id) == (
@@ -29,7 +29,7 @@ def test_creditor_registers_claim(registry, actors, claim_input, events):
 def test_refused_for_non_creditor(registry, actors, claim_input, caller):
     c = claim_input()
     with boa.env.prank(getattr(actors, caller)), boa.reverts("registry: caller is not a creditor"):
-        registry.register(c)
+        registry.register(c.abi())
     assert not registry.exists(c.claim_id)
 
 
@@ -37,29 +37,29 @@ def test_refused_once_creditor_role_revoked(registry, consortium, actors, claim_
     with boa.env.prank(actors.admin):
         consortium.revoke_role(role("CREDITOR"), actors.creditor)
     with boa.env.prank(actors.creditor), boa.reverts("registry: caller is not a creditor"):
-        registry.register(claim_input())
+        registry.register(claim_input().abi())
 
 
 def test_outstanding_equal_to_principal_allowed(registry, actors, claim_input):
     c = claim_input(principal=500, outstanding=500)
     with boa.env.prank(actors.creditor):
-        registry.register(c)
+        registry.register(c.abi())
     assert registry.claims(c.claim_id).outstanding == 500
 
 
 def test_outstanding_above_principal_refused(registry, actors, claim_input):
     c = claim_input(principal=500, outstanding=501)
     with boa.env.prank(actors.creditor), boa.reverts("registry: outstanding exceeds principal"):
-        registry.register(c)
+        registry.register(c.abi())
 
 
 def test_same_id_twice_refused(registry, actors, claim_input):
     """Nobody, not even another creditor, can overwrite a registered claim."""
     c = claim_input()
     with boa.env.prank(actors.creditor):
-        registry.register(c)
+        registry.register(c.abi())
     with boa.env.prank(actors.creditor2), boa.reverts("registry: claim already registered"):
-        registry.register(c._replace(principal=1, outstanding=1))
+        registry.register(c._replace(principal=1, outstanding=1).abi())
     assert registry.claims(c.claim_id).owner == actors.creditor
 
 
@@ -76,7 +76,7 @@ def test_same_id_twice_refused(registry, actors, claim_input):
 def test_missing_field_refused(registry, actors, claim_input, field, value, reason):
     overrides = {field: value, "outstanding": 0} if field == "principal" else {field: value}
     with boa.env.prank(actors.creditor), boa.reverts(reason):
-        registry.register(claim_input(**overrides))
+        registry.register(claim_input(**overrides).abi())
 
 
 def test_widest_values_round_trip(registry, actors, claim_input):
@@ -84,7 +84,7 @@ def test_widest_values_round_trip(registry, actors, claim_input):
     top128, top64 = 2**128 - 1, 2**64 - 1
     c = claim_input(principal=top128, outstanding=top128, due_date=top64, currency=b"\xff" * 3)
     with boa.env.prank(actors.creditor):
-        registry.register(c)
+        registry.register(c.abi())
     assert registry.claims(c.claim_id) == (
         actors.creditor,
         ACTIVE,
@@ -92,4 +92,28 @@ def test_widest_values_round_trip(registry, actors, claim_input):
         b"\xff" * 3,
         top128,
         top128,
+    )
+
+
+def test_refused_for_terms_wider_than_currency_and_date(registry, actors, claim_input):
+    c = claim_input()
+    claim_id, debtor, amounts, terms, record = c.abi()
+    with boa.env.prank(actors.creditor), boa.reverts("registry: malformed terms"):
+        registry.register((claim_id, debtor, amounts, terms | (1 << 88), record))
+    assert not registry.exists(c.claim_id)
+
+
+def test_packed_fields_come_back_unpacked(registry, actors, claim_input):
+    c = claim_input(
+        principal=2**128 - 1, outstanding=2**128 - 2, due_date=2**64 - 1, currency=b"USD"
+    )
+    with boa.env.prank(actors.creditor):
+        registry.register(c.abi())
+    assert registry.claims(c.claim_id) == (
+        actors.creditor,
+        ACTIVE,
+        2**64 - 1,
+        b"USD",
+        2**128 - 1,
+        2**128 - 2,
     )

@@ -71,7 +71,7 @@ class Case:
 def _claim(ctx: Any, owner: str | None = None) -> bytes:
     c = ctx.claim_input()
     with boa.env.prank(owner or ctx.a.creditor):
-        ctx.registry.register(c)
+        ctx.registry.register(c.abi())
     return c.claim_id
 
 
@@ -123,14 +123,14 @@ CASES = {
     "register": Case(
         R,
         _nothing,
-        lambda x, _: x.registry.register(x.claim_input()),
+        lambda x, _: x.registry.register(x.claim_input().abi()),
         "registry: caller is not a creditor",
         "ClaimRegistered",
     ),
     "register_batch": Case(
         R,
         _nothing,
-        lambda x, _: x.registry.register_batch([x.claim_input()]),
+        lambda x, _: x.registry.register_batch([x.claim_input().abi()]),
         "registry: caller is not a creditor",
         "ClaimRegistered",
     ),
