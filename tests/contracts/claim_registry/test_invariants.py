@@ -14,8 +14,6 @@ from typing import Any
 
 import boa
 from eth_utils import keccak
-
-from debtledger.domain.claims import pack_claim
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -25,6 +23,8 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+
+from debtledger.domain.claims import pack_claim
 
 ACTIVE, SETTLED, WRITTEN_OFF, DISPUTED = 1, 2, 3, 4
 ZERO = "0x" + "00" * 20
