@@ -38,6 +38,7 @@ REVERTS: dict[str, type[ContractRefused]] = {
     "registry: claim is written off": Conflict,
     "registry: claim is disputed": Conflict,
     "registry: claim is not disputed": Conflict,
+    "registry: owner may not raise the amount": Forbidden,
     "registry: claim was never sold": Conflict,
     "registry: no pending transfer": Conflict,
     "registry: no mandate": Conflict,

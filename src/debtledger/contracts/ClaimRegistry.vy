@@ -455,6 +455,7 @@ def grant_mandate(claim_id: bytes32, agency: address, expiry: uint64):
     self._check_active(self._status(meta))
     assert self._has_role(AGENCY, agency), "registry: mandatee is not an agency"
     assert convert(expiry, uint256) > block.timestamp, "registry: mandate expiry is in the past"
+    self._end_mandate(claim_id)  # a replaced mandate leaves its end in the history
     self._mandates[claim_id] = convert(agency, uint256) | (convert(expiry, uint256) << 160)
     log MandateGranted(claim_id=claim_id, owner=msg.sender, agency=agency, expiry=expiry)
 
@@ -572,6 +573,8 @@ def dispute(claim_id: bytes32, reason_hash: bytes32):
 def resolve_dispute(claim_id: bytes32, outstanding: uint128, resolution_hash: bytes32):
     """
     @notice End a dispute with the outstanding amount it fixed; zero settles the claim.
+            The owner may only keep or lower the amount; a court may fix any amount up to
+            the principal.
     @param claim_id The claim.
     @param outstanding The outstanding amount in minor units; at most the principal.
     @param resolution_hash Hash of the resolution (agreement or judgment).
@@ -581,6 +584,9 @@ def resolve_dispute(claim_id: bytes32, outstanding: uint128, resolution_hash: by
     assert self._status(meta) == STATUS_DISPUTED, "registry: claim is not disputed"
     amounts: uint256 = self._amounts[claim_id]
     assert convert(outstanding, uint256) <= amounts >> 128, "registry: outstanding exceeds principal"
+    if not self._has_role(COURT, msg.sender):
+        # Only a court may fix a higher amount than the one in dispute.
+        assert convert(outstanding, uint256) <= amounts & U128_MASK, "registry: owner may not raise the amount"
     self._amounts[claim_id] = (amounts & ~U128_MASK) | convert(outstanding, uint256)
     log DisputeResolved(
         claim_id=claim_id, resolved_by=msg.sender, outstanding=outstanding, resolution_hash=resolution_hash

@@ -50,13 +50,15 @@ def test_expiry_one_second_ahead_allowed(registry, actors, claim):
     assert registry.mandate_of(claim) == (actors.agency, expiry)
 
 
-def test_new_mandate_replaces_old(registry, consortium, actors, claim, role):
+def test_new_mandate_replaces_old(registry, consortium, actors, claim, role, events):
     agency2 = boa.env.generate_address()
     with boa.env.prank(actors.admin):
         consortium.grant_role(role("AGENCY"), agency2, keccak(text="org:agency2"))
     with boa.env.prank(actors.creditor):
         registry.grant_mandate(claim, actors.agency, boa.env.timestamp + DAY)
         registry.grant_mandate(claim, agency2, boa.env.timestamp + 2 * DAY)
+        logged = [name for name, _ in events(registry)]
+    assert logged == ["MandateRevoked", "MandateGranted"]  # the old agency's end is on record
     assert registry.mandate_of(claim) == (agency2, boa.env.timestamp + 2 * DAY)
     assert not registry.is_mandated(claim, actors.agency)
 

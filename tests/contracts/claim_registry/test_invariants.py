@@ -324,6 +324,7 @@ class RegistryMachine(RuleBasedStateMachine):
             and s in (m.owner, self.addr["court"])
             and m.status == DISPUTED
             and outstanding <= m.principal
+            and (s == self.addr["court"] or outstanding <= m.outstanding)
         )
         if self.attempt(allowed, s, self.registry.resolve_dispute, self.cid(i), outstanding, H):
             m.outstanding = outstanding

@@ -76,3 +76,17 @@ def test_zero_settles_and_ends_buy_back_offer(registry, actors, sold_claim, move
     got = registry.claims(sold_claim)
     assert (got.status, got.outstanding) == (SETTLED, 0)
     assert registry.pending_transfer(sold_claim) == ("0x" + "00" * 20, False)
+
+
+def test_owner_may_not_raise_the_disputed_amount(registry, actors, disputed):
+    with boa.env.prank(actors.creditor), boa.reverts("registry: owner may not raise the amount"):
+        registry.resolve_dispute(disputed, 8_001, RULING)
+    with boa.env.prank(actors.creditor):
+        registry.resolve_dispute(disputed, 8_000, RULING)
+    assert registry.claims(disputed).outstanding == 8_000
+
+
+def test_court_may_fix_a_higher_amount(registry, actors, disputed):
+    with boa.env.prank(actors.court):
+        registry.resolve_dispute(disputed, 9_500, RULING)
+    assert registry.claims(disputed).outstanding == 9_500
