@@ -8,11 +8,9 @@ services.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import json
 import os
-import random
 import shutil
 import socket
 import tempfile
@@ -20,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,25 +128,9 @@ def summary_table(figures: list[Figure]) -> str:
 
 def write_csv(path: Path, count: int, *, seed: int = 20261204, prefix: str = "BENCH") -> Path:
     """A claims CSV in the import format; the same seed gives the same first rows."""
-    from debtledger.domain.claims import CSV_COLUMNS
+    from debtledger.demo import write_claims_csv
 
-    rng = random.Random(seed)
-    start = date(2026, 1, 1)
-    with open(path, "w", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(CSV_COLUMNS)
-        for i in range(1, count + 1):
-            principal = rng.randrange(50_000, 5_000_000)
-            out.writerow(
-                (
-                    f"{prefix}-{i:07d}",
-                    "0x" + rng.randbytes(32).hex(),
-                    principal,
-                    rng.randrange(principal // 4, principal + 1),
-                    "CNY",
-                    (start + timedelta(days=rng.randrange(0, 300))).isoformat(),
-                )
-            )
+    write_claims_csv(path, count, seed=seed, prefix=prefix, digits=7)
     return path
 
 

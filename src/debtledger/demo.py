@@ -20,8 +20,11 @@ from debtledger.runtime import Runtime
 ORGS = (("bank-a", ["CREDITOR"]), ("bank-b", ["CREDITOR"]), ("agency-x", ["AGENCY"]))
 
 
-def write_demo_csv(path: Any, count: int, seed: int = 7) -> None:
-    """A CSV of `count` plausible claims with random pseudonyms (never personal data)."""
+def write_claims_csv(
+    path: Any, count: int, *, seed: int = 7, prefix: str = "DEMO-A", digits: int = 6
+) -> None:
+    """A CSV of `count` plausible claims with random pseudonyms (never personal data); the
+    same seed gives the same rows. The demo and the benchmarks use it."""
     rng = random.Random(seed)
     with open(path, "w", newline="") as fh:
         out = csv.writer(fh)
@@ -30,7 +33,7 @@ def write_demo_csv(path: Any, count: int, seed: int = 7) -> None:
             principal = rng.randrange(50_000, 5_000_000)
             out.writerow(
                 [
-                    f"DEMO-A-{i:06d}",
+                    f"{prefix}-{i:0{digits}d}",
                     "0x" + rng.randbytes(32).hex(),
                     principal,
                     rng.randrange(principal // 4, principal + 1),
@@ -45,7 +48,7 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
     claims = ClaimService(rt)
     made = [orgs.add(name, roles, idem_key=f"demo-org:{name}") for name, roles in ORGS]
     csv_path = rt.settings.data_dir / "demo-claims.csv"
-    write_demo_csv(csv_path, count)
+    write_claims_csv(csv_path, count)
     report = claims.import_csv(csv_path, "bank-a")
     bank_a = orgs.address("bank-a")
     sold = None

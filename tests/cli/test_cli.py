@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from debtledger.domain.claims import CSV_COLUMNS
 from tests.conftest import Ledger
 
 runner = CliRunner()
+REGISTER = f"--as bank-a --debtor 0x{'ab' * 32} --principal-fen 5000 --due 2026-01-31"
 
 
 @pytest.fixture
@@ -23,7 +25,9 @@ def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     monkeypatch.setenv("DEBTLEDGER_NODE_PORT", str(ledger.settings.node_port))
 
     def invoke(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args))
+        """`cli("claim show C-1 --json")`, or one argument per parameter when one has spaces."""
+        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
+        result = runner.invoke(app, argv)
         return result.exit_code, result.stdout, result.stderr
 
     return invoke
@@ -42,81 +46,32 @@ def row(ref: str, principal: object = 1000, outstanding: object = 900) -> list[o
 
 
 def test_register_show_history_in_json(cli) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = cli(
-        "claim",
-        "register",
-        "C-1",
-        "--as",
-        "bank-a",
-        "--debtor",
-        "0x" + "ab" * 32,
-        "--principal-fen",
-        "5000",
-        "--due",
-        "2026-01-31",
-        "--json",
-    )
+    code, out, _ = cli(f"claim register C-1 {REGISTER} --json")
     assert code == 0, out
     assert json.loads(out)["status"] == "mined"
-    code, out, _ = cli("claim", "show", "C-1", "--json")
+    code, out, _ = cli("claim show C-1 --json")
     shown = json.loads(out)
     assert (shown["owner"], shown["principal_fen"], shown["outstanding_fen"]) == (
         "bank-a",
         5000,
         5000,
     )
-    code, out, _ = cli("claim", "history", "C-1", "--json")
+    code, out, _ = cli("claim history C-1 --json")
     assert [e["event"] for e in json.loads(out)] == ["ClaimRegistered"]
 
 
 def test_transfer_then_second_sale_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
-    cli(
-        "claim",
-        "register",
-        "C-2",
-        "--as",
-        "bank-a",
-        "--debtor",
-        "0x" + "ab" * 32,
-        "--principal-fen",
-        "5000",
-        "--due",
-        "2026-01-31",
-    )
-    code, out, _ = cli(
-        "claim",
-        "transfer",
-        "C-2",
-        "--as",
-        "bank-a",
-        "--to",
-        "bank-b",
-        "--price-fen",
-        "3000",
-        "--json",
-    )
+    cli(f"claim register C-2 {REGISTER}")
+    code, out, _ = cli("claim transfer C-2 --as bank-a --to bank-b --price-fen 3000 --json")
     assert code == 0 and len(json.loads(out)["price_salt"]) == 66
-    code, out, _ = cli(
-        "claim",
-        "transfer",
-        "C-2",
-        "--as",
-        "bank-a",
-        "--to",
-        "bank-b",
-        "--price-fen",
-        "3000",
-        "--json",
-    )
+    code, out, _ = cli("claim transfer C-2 --as bank-a --to bank-b --price-fen 3000 --json")
     assert code == 1
     assert json.loads(out) == {
         "error": "registry: claim already pending transfer",
         "kind": "Conflict",
     }
-    assert cli("claim", "accept", "C-2", "--as", "bank-b")[0] == 0
-    code, _, err = cli(
-        "claim", "transfer", "C-2", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1"
-    )
+    assert cli("claim accept C-2 --as bank-b")[0] == 0
+    code, _, err = cli("claim transfer C-2 --as bank-a --to bank-b --price-fen 1")
     assert code == 1
     assert err.strip() == "error: registry: caller is not the owner"
 
@@ -145,21 +100,8 @@ def test_errors_are_one_line_with_exit_code_1(cli, args: tuple[str, ...], messag
 
 
 def test_duplicate_registration_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
-    args = (
-        "claim",
-        "register",
-        "C-3",
-        "--as",
-        "bank-a",
-        "--debtor",
-        "0x" + "ab" * 32,
-        "--principal-fen",
-        "5000",
-        "--due",
-        "2026-01-31",
-    )
-    assert cli(*args)[0] == 0
-    code, _, err = cli(*args)
+    assert cli(f"claim register C-3 {REGISTER}")[0] == 0
+    code, _, err = cli(f"claim register C-3 {REGISTER}")
     assert code == 1 and "registry: claim already registered" in err
 
 
@@ -170,7 +112,7 @@ def test_import_with_a_bad_row_imports_nothing(cli, tmp_path: Path) -> None:  # 
     error = json.loads(out)
     assert "row 3, field 'outstanding_fen'" in error["error"]
     assert "nothing imported" in error["error"]
-    assert cli("claim", "show", "I-1")[0] == 1
+    assert cli("claim show I-1")[0] == 1
 
 
 def test_import_skip_bad_lists_what_it_left_out(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -185,7 +127,7 @@ def test_import_skip_bad_lists_what_it_left_out(cli, tmp_path: Path) -> None:  #
         (3, "principal_fen"),
         (5, "claim_ref"),
     ]
-    assert cli("claim", "show", "J-3")[0] == 0
+    assert cli("claim show J-3")[0] == 0
 
 
 def test_malformed_csv_row_is_named(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -212,62 +154,30 @@ def test_import_again_registers_nothing_twice(cli, tmp_path: Path) -> None:  # t
 
 
 def test_mandate_repay_dispute_settle(cli) -> None:  # type: ignore[no-untyped-def]
-    cli(
-        "claim",
-        "register",
-        "M-1",
-        "--as",
-        "bank-a",
-        "--debtor",
-        "0x" + "ab" * 32,
-        "--principal-fen",
-        "5000",
-        "--due",
-        "2026-01-31",
-    )
-    assert (
-        cli(
-            "claim",
-            "mandate",
-            "M-1",
-            "--as",
-            "bank-a",
-            "--agency",
-            "agency-x",
-            "--until",
-            "2099-01-01",
-        )[0]
-        == 0
-    )
-    shown = json.loads(cli("claim", "show", "M-1", "--json")[1])
+    cli(f"claim register M-1 {REGISTER}")
+    assert cli("claim mandate M-1 --as bank-a --agency agency-x --until 2099-01-01")[0] == 0
+    shown = json.loads(cli("claim show M-1 --json")[1])
     assert shown["mandate"]["agency"] == "agency-x"
-    assert (
-        cli("claim", "repay", "M-1", "--as", "bank-a", "--amount-fen", "1500", "--receipt", "P-1")[
-            0
-        ]
-        == 0
-    )
-    assert json.loads(cli("claim", "show", "M-1", "--json")[1])["outstanding_fen"] == 3500
+    assert cli("claim repay M-1 --as bank-a --amount-fen 1500 --receipt P-1")[0] == 0
+    assert json.loads(cli("claim show M-1 --json")[1])["outstanding_fen"] == 3500
     assert cli("claim", "dispute", "M-1", "--as", "court", "--reason", "amount contested")[0] == 0
-    code, _, err = cli(
-        "claim", "transfer", "M-1", "--as", "bank-a", "--to", "bank-b", "--price-fen", "1"
-    )
+    code, _, err = cli("claim transfer M-1 --as bank-a --to bank-b --price-fen 1")
     assert code == 1 and "registry: claim is disputed" in err
-    assert cli("claim", "resolve", "M-1", "--as", "court", "--outstanding-fen", "3000")[0] == 0
-    assert cli("claim", "settle", "M-1", "--as", "bank-a")[0] == 0
-    assert json.loads(cli("claim", "show", "M-1", "--json")[1])["status"] == "settled"
+    assert cli("claim resolve M-1 --as court --outstanding-fen 3000")[0] == 0
+    assert cli("claim settle M-1 --as bank-a")[0] == 0
+    assert json.loads(cli("claim show M-1 --json")[1])["status"] == "settled"
 
 
 def test_org_list_and_demo(cli) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = cli("demo", "--claims", "50", "--json")
+    code, out, _ = cli("demo --claims 50 --json")
     assert code == 0, out
     demo = json.loads(out)
     assert demo["import"]["imported"] == 50
     assert demo["second_sale"] == "refused by the contract: registry: caller is not the owner"
-    again = json.loads(cli("demo", "--claims", "50", "--json")[1])
+    again = json.loads(cli("demo --claims 50 --json")[1])
     assert again["import"] == {"imported": 0, "already_registered": 50}
     assert again["sale"].startswith("DEMO-A-000002: bank-a sold it to bank-b")
-    names = {o["name"]: o["roles"] for o in json.loads(cli("org", "list", "--json")[1])}
+    names = {o["name"]: o["roles"] for o in json.loads(cli("org list --json")[1])}
     assert names["bank-b"] == ["CREDITOR"] and names["agency-x"] == ["AGENCY"]
 
 
@@ -278,4 +188,4 @@ def test_import_of_many_full_batches_goes_through(cli, tmp_path: Path) -> None: 
     code, out, _ = cli("claim", "import", str(path), "--as", "bank-a", "--json")
     assert code == 0, out
     assert json.loads(out)["imported"] == 6_000 and json.loads(out)["transactions"] == 6
-    assert json.loads(cli("claim", "show", "BIG-05999", "--json")[1])["principal_fen"] == 1000
+    assert json.loads(cli("claim show BIG-05999 --json")[1])["principal_fen"] == 1000

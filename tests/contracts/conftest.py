@@ -16,6 +16,16 @@ from eth_utils import keccak
 from debtledger.chain.compile import EVM_VERSION
 from debtledger.domain.claims import pack_claim
 
+# The closed and disputed states, with the refusal each gives a call that needs an active claim.
+NOT_ACTIVE = pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("settled", "registry: claim is settled"),
+        ("written_off", "registry: claim is written off"),
+        ("disputed", "registry: claim is disputed"),
+    ],
+)
+
 
 class ClaimInput(NamedTuple):
     """A claim's registration fields, unpacked (as the ClaimRegistered event carries them);

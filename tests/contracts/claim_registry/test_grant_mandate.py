@@ -4,6 +4,8 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from tests.contracts.conftest import NOT_ACTIVE
+
 DAY = 86_400
 
 
@@ -63,14 +65,7 @@ def test_new_mandate_replaces_old(registry, consortium, actors, claim, role, eve
     assert not registry.is_mandated(claim, actors.agency)
 
 
-@pytest.mark.parametrize(
-    ("status", "reason"),
-    [
-        ("settled", "registry: claim is settled"),
-        ("written_off", "registry: claim is written off"),
-        ("disputed", "registry: claim is disputed"),
-    ],
-)
+@NOT_ACTIVE
 def test_refused_unless_active(registry, actors, claim, move_to, status, reason):
     move_to(claim, status)
     with boa.env.prank(actors.creditor), boa.reverts(reason):

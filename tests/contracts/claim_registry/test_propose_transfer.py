@@ -4,6 +4,8 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from tests.contracts.conftest import NOT_ACTIVE
+
 ZERO = "0x" + "00" * 20
 PRICE = keccak(text="price: 6000 CNY")
 
@@ -53,14 +55,7 @@ def test_buyer_must_be_creditor(registry, actors, claim, buyer):
         registry.propose_transfer(claim, getattr(actors, buyer), PRICE)
 
 
-@pytest.mark.parametrize(
-    ("status", "reason"),
-    [
-        ("settled", "registry: claim is settled"),
-        ("written_off", "registry: claim is written off"),
-        ("disputed", "registry: claim is disputed"),
-    ],
-)
+@NOT_ACTIVE
 def test_refused_unless_active(registry, actors, claim, move_to, status, reason):
     move_to(claim, status)
     with boa.env.prank(actors.creditor), boa.reverts(reason):

@@ -4,6 +4,8 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from tests.contracts.conftest import NOT_ACTIVE
+
 SETTLED = 2
 DEAL = keccak(text="settlement agreement")
 
@@ -33,14 +35,7 @@ def test_refused_for_non_owner(registry, actors, claim, caller):
     assert registry.claims(claim).status == 1
 
 
-@pytest.mark.parametrize(
-    ("status", "reason"),
-    [
-        ("settled", "registry: claim is settled"),
-        ("written_off", "registry: claim is written off"),
-        ("disputed", "registry: claim is disputed"),
-    ],
-)
+@NOT_ACTIVE
 def test_refused_unless_active(registry, actors, claim, move_to, status, reason):
     move_to(claim, status)
     with boa.env.prank(actors.creditor), boa.reverts(reason):
