@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     snapshot_interval_s: float = 2.0
     key_password: str = DEFAULT_KEY_PASSWORD
     receipt_timeout_s: float = 120.0
+    gas_price_wei: int | None = Field(
+        default=None, description="Gas price for a remote node; unset: the node's eth_gasPrice."
+    )
     group_size: int = 64
 
     @cached_property

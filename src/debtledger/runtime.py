@@ -44,6 +44,7 @@ class Runtime:
             self.outbox,
             local=self.settings.local_node,
             lock_dir=self.settings.node_dir if self.settings.local_node else None,
+            gas_price=0 if self.settings.local_node else self.settings.gas_price_wei,
             receipt_timeout_s=self.settings.receipt_timeout_s,
         )
         writer.reconcile()

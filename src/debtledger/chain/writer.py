@@ -63,7 +63,7 @@ class ChainWriter:
         *,
         local: bool,
         lock_dir: Path | None = None,
-        gas_price: int = 0,
+        gas_price: int | None = 0,
         receipt_timeout_s: float = 120.0,
     ) -> None:
         self.rpc = Rpc(url)
@@ -71,6 +71,7 @@ class ChainWriter:
         self.outbox = outbox
         self.local = local
         self.lock_dir = lock_dir
+        # None: ask the node (a fee-charging chain); a permissioned chain runs at 0.
         self.gas_price = gas_price
         self.receipt_timeout_s = receipt_timeout_s
 
@@ -106,13 +107,17 @@ class ChainWriter:
         if fresh:
             gases = [w.gas or self.estimate(signer.address, w) for w in fresh]
 
+            gas_price = self.gas_price
+            if gas_price is None:
+                gas_price = int(self.rpc.call("eth_gasPrice"), 16)
+
             def sign(first: int) -> list[NewEntry]:
                 out = []
                 for i, (w, gas) in enumerate(zip(fresh, gases, strict=True)):
                     tx: dict[str, Any] = {
                         "nonce": first + i,
                         "gas": gas,
-                        "gasPrice": self.gas_price,
+                        "gasPrice": gas_price,
                         "data": w.calldata(),
                         "value": 0,
                         "chainId": self.chain_id,
