@@ -179,7 +179,7 @@ class ClaimService:
                     InvalidInput(
                         "claim already registered by another creditor",
                         field="claim_ref",
-                        row=self._row_of(path, claim.ref),
+                        row=claim.row,
                     )
                 )
         if bad:
@@ -241,14 +241,6 @@ class ClaimService:
             ):
                 found[ev.args["claim_id"]] = ev.args["creditor"]
         return found
-
-    @staticmethod
-    def _row_of(path: Path, ref: str) -> int | None:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for line, row in enumerate(csv.DictReader(fh), start=2):
-                if (row.get("claim_ref") or "").strip() == ref:
-                    return line
-        return None
 
     # ------------------------------------------------------------------ reads
 

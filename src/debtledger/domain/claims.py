@@ -55,6 +55,7 @@ class NewClaim:
     currency: str
     due_date: date
     record_hash: bytes
+    row: int | None = None  # where it came from in an import file
 
     def as_tuple(self) -> tuple[bytes, bytes, int, int, bytes]:
         """The contract's ClaimInput struct."""
@@ -204,4 +205,5 @@ def parse_claim(fields: dict[str, str | None], row: int | None = None) -> NewCla
         currency=currency,
         due_date=due,
         record_hash=record_hash(record),
+        row=row,
     )
