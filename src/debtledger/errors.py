@@ -29,6 +29,10 @@ class InvalidInput(DebtLedgerError):
         self.reason = message
 
 
+class Unauthorized(DebtLedgerError):
+    """Raised when a request carries no valid API key."""
+
+
 class NotFound(DebtLedgerError):
     """Raised when the claim, organisation or record asked for does not exist."""
 

@@ -151,7 +151,8 @@ def test_import_again_registers_nothing_twice(cli, tmp_path: Path) -> None:  # t
     assert (first["imported"], again["imported"], again["already_registered"]) == (30, 0, 30)
     code, out, _ = cli("claim", "import", str(path), "--as", "bank-b", "--json")
     error = json.loads(out)["error"]
-    assert code == 1 and "row 2, field 'claim_ref': claim already registered by another creditor" in error
+    assert code == 1
+    assert "row 2, field 'claim_ref': claim already registered by another creditor" in error
 
 
 def test_mandate_repay_dispute_settle(cli) -> None:  # type: ignore[no-untyped-def]

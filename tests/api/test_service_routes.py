@@ -1,0 +1,31 @@
+"""/health, /ready and the OpenAPI document, over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Ledger
+
+
+def test_health(api: httpx.Client) -> None:
+    assert api.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_reports_the_chain(api: httpx.Client, ledger: Ledger) -> None:
+    body = api.get("/ready").json()
+    assert body["status"] == "ready" and body["chain_id"] == 31337
+    assert body["block"] == ledger.rt.writer.head()
+
+
+def test_not_ready_without_the_node_is_a_problem(api: httpx.Client, ledger: Ledger) -> None:
+    ledger.node.kill()
+    reply = api.get("/ready")
+    assert reply.status_code == 503
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["title"] == "NodeUnavailable"
+
+
+def test_openapi_documents_the_routes(api: httpx.Client) -> None:
+    spec = api.get("/openapi.json").json()
+    assert {"/health", "/ready"} <= set(spec["paths"])
+    assert api.get("/docs").status_code == 200
