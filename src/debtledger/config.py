@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Folder for state, keys, outbox.")
     mode: str = Field(default="local", description="'local' (dev node) or 'consortium'.")
     rpc_url: str | None = Field(default=None, description="JSON-RPC URL; unset: the local node.")
+    store_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the store; unset: SQLite in the data folder."
+    )
     node_host: str = "127.0.0.1"
     node_port: int = 8545
     chain_id: int = 31337
@@ -57,8 +60,9 @@ class Settings(BaseSettings):
         return self.data_dir / "deployment.json"
 
     @property
-    def outbox_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'debtledger.sqlite'}"
+    def database_url(self) -> str:
+        """The store: `store_url` when set (PostgreSQL), else SQLite in the data folder."""
+        return self.store_url or f"sqlite:///{self.data_dir / 'debtledger.sqlite'}"
 
     def check(self) -> None:
         """Refuse the built-in development secret outside local mode."""

@@ -37,6 +37,10 @@ class NotFound(DebtLedgerError):
     """Raised when the claim, organisation or record asked for does not exist."""
 
 
+class StoreError(DebtLedgerError):
+    """Raised when the off-chain store holds data that does not fit the chain it is used with."""
+
+
 class ChainError(DebtLedgerError):
     """Raised when the chain node cannot be reached or does not behave as expected."""
 

@@ -1,4 +1,5 @@
-"""Wiring: from settings to the outbox, the chain writer, the key store and the deployment.
+"""Wiring: from settings to the store, the outbox, the chain writer, the key store and the
+deployment.
 
 Services take a Runtime; nothing here knows about HTTP or the command line.
 """
@@ -9,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlalchemy import Engine
+
 from debtledger.chain.abi import ContractABI
 from debtledger.chain.compile import CONTRACTS, compile_contract
 from debtledger.chain.deploy import Deployment
@@ -17,7 +20,9 @@ from debtledger.chain.keys import KeyStore
 from debtledger.chain.rpc import Rpc
 from debtledger.chain.writer import ChainWriter
 from debtledger.config import Settings
-from debtledger.store.outbox import Outbox, sqlite_engine
+from debtledger.store.db import make_engine, migrate
+from debtledger.store.indexer import Indexer
+from debtledger.store.outbox import Outbox
 
 ADMIN = "admin"
 
@@ -28,8 +33,15 @@ class Runtime:
     _abis: dict[str, ContractABI] = field(default_factory=dict)
 
     @cached_property
+    def engine(self) -> Engine:
+        """The off-chain store, its schema migrated to the newest revision on first use."""
+        engine = make_engine(self.settings.database_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
     def outbox(self) -> Outbox:
-        return Outbox(sqlite_engine(self.settings.data_dir / "debtledger.sqlite"))
+        return Outbox(self.engine)
 
     @cached_property
     def chain_id(self) -> int:
@@ -77,3 +89,15 @@ class Runtime:
     @cached_property
     def events(self) -> EventReader:
         return EventReader(self.writer.rpc, {self.address(n): self.abi(n) for n in CONTRACTS})
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        """The indexer of this deployment's registry into this runtime's store."""
+        return Indexer(
+            self.writer.rpc,
+            self.events,
+            self.engine,
+            contract=self.address("ClaimRegistry"),
+            chain_id=self.chain_id,
+            start_block=self.deployment.block,
+        )

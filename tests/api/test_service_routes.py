@@ -29,3 +29,29 @@ def test_openapi_documents_the_routes(api: httpx.Client) -> None:
     spec = api.get("/openapi.json").json()
     assert {"/health", "/ready"} <= set(spec["paths"])
     assert api.get("/docs").status_code == 200
+
+
+def test_every_other_route_needs_a_key(api: httpx.Client, ledger: Ledger) -> None:
+    from debtledger.access.service import AccessService
+
+    access = AccessService(ledger.rt)
+    access.host("bank-a", ["CREDITOR"], idem_key="host:bank-a")
+    access.add_member("bank-a", "alice")
+    key = access.issue_key("bank-a", "alice", "CREDITOR").key
+    missing = api.get("/orgs/me")
+    assert (
+        missing.status_code == 401 and missing.headers["content-type"] == "application/problem+json"
+    )
+    assert (
+        api.get("/orgs/me", headers={"Authorization": "Bearer " + key[:-1] + "x"}).status_code
+        == 401
+    )
+    me = api.get("/orgs/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200
+    assert me.json() == {
+        "org": "bank-a",
+        "member": "alice",
+        "role": "CREDITOR",
+        "address": ledger.orgs.address("bank-a"),
+    }
+    assert api.get("/orgs/me", headers={"X-API-Key": key}).json()["member"] == "alice"

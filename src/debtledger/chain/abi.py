@@ -88,6 +88,7 @@ class Event:
     block_number: int
     tx_hash: str
     log_index: int
+    block_hash: str | None = None  # None when the node did not say (a pending log)
 
 
 class ContractABI:
@@ -150,6 +151,7 @@ class ContractABI:
             block_number=int(log["blockNumber"], 16),
             tx_hash=log["transactionHash"],
             log_index=int(log["logIndex"], 16),
+            block_hash=log.get("blockHash"),
         )
 
 

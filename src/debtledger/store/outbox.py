@@ -11,54 +11,22 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Engine,
-    Float,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, func, insert, select, update
 
-metadata = MetaData()
+from debtledger.store.db import sqlite_engine
+from debtledger.store.models import metadata, nonce_table, outbox_table
 
-outbox_table = Table(
-    "outbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("idem_key", String(200), nullable=False, unique=True),
-    Column("sender", String(42), nullable=False),
-    Column("nonce", Integer, nullable=False),
-    Column("label", String(100), nullable=False),
-    Column("raw_tx", LargeBinary, nullable=False),
-    Column("tx_hash", String(66), nullable=False, unique=True),
-    Column("status", String(16), nullable=False, index=True),
-    Column("block_number", Integer, nullable=True),
-    Column("error", Text, nullable=True),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
-    UniqueConstraint("sender", "nonce", name="uq_outbox_sender_nonce"),
-)
-
-nonce_table = Table(
-    "nonces",
-    metadata,
-    Column("sender", String(42), primary_key=True),
-    Column("next_nonce", Integer, nullable=False),
-)
+__all__ = [
+    "Entry",
+    "NewEntry",
+    "Outbox",
+    "Status",
+    "metadata",
+    "nonce_table",
+    "outbox_table",
+    "sqlite_engine",
+]
 
 
 class Status(StrEnum):
@@ -108,37 +76,12 @@ def _row(r: object) -> Entry:
     )
 
 
-def sqlite_engine(path: Path) -> Engine:
-    """An SQLite engine in WAL mode with full fsync: a committed row survives a crash.
-
-    Transactions begin IMMEDIATE, so a read-then-write (the nonce counter) holds the write
-    lock from its first statement and two processes cannot interleave.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(conn: Any, _record: object) -> None:
-        conn.isolation_level = None  # let the "begin" hook issue BEGIN itself
-        cur = conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    return engine
-
-
 class Outbox:
     """Stored writes, their nonces and their fate."""
 
     def __init__(self, engine: Engine) -> None:
+        """`engine`'s schema must be migrated (`store.db.migrate`; Runtime does it)."""
         self.engine = engine
-        metadata.create_all(engine)
 
     def by_key(self, keys: Iterable[str]) -> dict[str, Entry]:
         keys = list(keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from debtledger.api.security import new_api_key, secret_matches, split_key
+from debtledger.access.apikeys import new_api_key, secret_matches, split_key
 from debtledger.errors import Unauthorized
 
 

@@ -1,0 +1,197 @@
+"""Every table of the off-chain store, on one SQLAlchemy MetaData: the durable outbox and
+its nonce counters, and the read model of claims indexed from the registry's events.
+
+Alembic migrations (in `migrations/`) create and change them; nothing calls create_all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# Stable constraint names, so later migrations (SQLite batch mode) can find them.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+UINT_DIGITS = 39  # 2**128 - 1 has 39 decimal digits
+
+
+class UInt(TypeDecorator[int]):
+    """An unsigned integer of up to 128 bits (amounts in fen, unix times from uint64).
+
+    PostgreSQL keeps NUMERIC(39, 0). SQLite has no exact integer above 2**63 (NUMERIC
+    turns into a float there), so it keeps zero-padded decimal text: exact, and it sorts
+    and compares as the number does.
+    """
+
+    impl = String(UINT_DIGITS)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(UINT_DIGITS))
+        return dialect.type_descriptor(Numeric(UINT_DIGITS, 0, asdecimal=True))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not 0 <= value < 10**UINT_DIGITS:
+            raise ValueError(f"{value} does not fit an unsigned 128-bit column")
+        return str(value).zfill(UINT_DIGITS) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+# ---------------------------------------------------------------- outbox
+
+outbox_table = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("idem_key", String(200), nullable=False, unique=True),
+    Column("sender", String(42), nullable=False),
+    Column("nonce", Integer, nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("raw_tx", LargeBinary, nullable=False),
+    Column("tx_hash", String(66), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("block_number", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("sender", "nonce", name="uq_outbox_sender_nonce"),
+)
+
+nonce_table = Table(
+    "nonces",
+    metadata,
+    Column("sender", String(42), primary_key=True),
+    Column("next_nonce", Integer, nullable=False),
+)
+
+# ---------------------------------------------------------------- read model
+
+# One row per claim: the state the registry holds, as of `updated_block`. Addresses are
+# checksummed; ids and pseudonyms are 0x-hex.
+claims_table = Table(
+    "claims",
+    metadata,
+    Column("claim_id", String(66), primary_key=True),
+    Column("owner", String(42), nullable=False),
+    Column("creditor", String(42), nullable=False),  # the registrant
+    Column("debtor", String(66), nullable=False),  # the debtor's pseudonym
+    Column("status", String(16), nullable=False),  # ClaimStatus label: active, settled, ...
+    Column("principal", UInt(), nullable=False),
+    Column("outstanding", UInt(), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("pending_buyer", String(42), nullable=True),
+    Column("pending_buy_back", Boolean, nullable=False, default=False),
+    Column("mandate_agency", String(42), nullable=True),
+    Column("mandate_expiry", UInt(), nullable=True),  # unix seconds
+    Column("updated_block", BigInteger, nullable=False),
+    Index("ix_claims_owner_status", "owner", "status"),
+    Index("ix_claims_mandate_agency", "mandate_agency"),
+    Index("ix_claims_due_date", "due_date"),
+    Index("ix_claims_debtor", "debtor"),
+)
+
+# Every registry event, decoded; `args` holds bytes as 0x-hex. (block, log index) is unique:
+# indexing a block twice stores its events once.
+claim_events_table = Table(
+    "claim_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("claim_id", String(66), nullable=False),
+    Column("args", JSON, nullable=False),
+    UniqueConstraint("block_number", "log_index", name="uq_claim_events_block_log"),
+    Index("ix_claim_events_claim", "claim_id", "block_number", "log_index"),
+)
+
+# Where the indexer stands: one row per indexed stream (the registry of a deployment).
+indexer_state_table = Table(
+    "indexer_state",
+    metadata,
+    Column("stream", String(40), primary_key=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("start_block", BigInteger, nullable=False),
+    Column("last_block", BigInteger, nullable=False),
+    Column("last_hash", String(66), nullable=True),  # None: nothing indexed yet
+    Column("updated_at", Float, nullable=False),
+)
+
+# Hashes of the most recently indexed blocks: how far back the chain still agrees with
+# the read model after a reorganisation or a node restored from an older snapshot.
+indexed_blocks_table = Table(
+    "indexed_blocks",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True),
+    Column("block_hash", String(66), nullable=False),
+)
+
+# Organisations hosted by this service (each signs with its own key; roles as on chain).
+organisations_table = Table(
+    "organisations",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("address", String(42), nullable=False, unique=True),
+    Column("roles", String(200), nullable=False),  # comma-separated
+    Column("created_at", Float, nullable=False),
+)
+
+# People of those organisations who act through API keys.
+members_table = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(63), ForeignKey("organisations.name"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("org", "name", name="uq_members_org_name"),
+)
+
+# API keys: shown once, stored as SHA-256 of the secret, bound to one organisation and role.
+api_keys_table = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(12), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False, index=True),
+    Column("org", String(63), ForeignKey("organisations.name"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
