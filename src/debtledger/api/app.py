@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from debtledger import __version__
 from debtledger.api import problems
-from debtledger.api.routes import orgs
+from debtledger.api.routes import claims, orgs
 from debtledger.errors import DebtLedgerError, NodeUnavailable
 from debtledger.runtime import Runtime
 
@@ -25,6 +25,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     problems.install(app)
     app.include_router(orgs.router)
+    app.include_router(claims.router)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:
