@@ -6,18 +6,27 @@ claim that bank-a still owns.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import random
 from datetime import date, timedelta
 from typing import Any
 
+from debtledger.access.service import AccessService
 from debtledger.claims.service import ClaimService
 from debtledger.domain.claims import CSV_COLUMNS, claim_id
-from debtledger.errors import Conflict, Forbidden
+from debtledger.errors import Conflict, Forbidden, InvalidInput
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
 
-ORGS = (("bank-a", ["CREDITOR"]), ("bank-b", ["CREDITOR"]), ("agency-x", ["AGENCY"]))
+ORGS = (
+    ("bank-a", ["CREDITOR"]),
+    ("bank-b", ["CREDITOR"]),
+    ("agency-x", ["AGENCY"]),
+    ("court", ["COURT"]),
+    ("regulator", ["REGULATOR"]),
+)
+DEMO_MEMBER = "demo"
 
 
 def write_claims_csv(
@@ -46,7 +55,13 @@ def write_claims_csv(
 def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
     orgs = OrgService(rt)
     claims = ClaimService(rt)
-    made = [orgs.add(name, roles, idem_key=f"demo-org:{name}") for name, roles in ORGS]
+    access = AccessService(rt)
+    made = [access.host(name, roles, idem_key=f"demo-org:{name}") for name, roles in ORGS]
+    keys = {}
+    for name, roles in ORGS:
+        with contextlib.suppress(InvalidInput):  # a run before made the member
+            access.add_member(name, DEMO_MEMBER)
+        keys[name] = access.issue_key(name, DEMO_MEMBER, roles[0]).key
     csv_path = rt.settings.data_dir / "demo-claims.csv"
     write_claims_csv(csv_path, count)
     report = claims.import_csv(csv_path, "bank-a")
@@ -63,7 +78,8 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
             sold = ref
             break
     steps: dict[str, Any] = {
-        "organisations": [{"name": o.name, "address": o.address, "roles": o.roles} for o in made],
+        "organisations": made,
+        "api_keys": keys,
         "import": {"imported": report.imported, "already_registered": report.already_registered},
     }
     if sold is None:

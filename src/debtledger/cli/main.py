@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.claims.service import ClaimService
+from debtledger.cli import background
 from debtledger.cli.output import emit, handled
 from debtledger.config import Settings, get_settings
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
@@ -47,7 +45,6 @@ IdemKey = Annotated[
         "--idempotency-key", help="Makes a retried command safe: the same key is one write."
     ),
 ]
-SUPERVISOR_PID = "supervisor.pid"
 
 
 def _settings() -> Settings:
@@ -96,24 +93,8 @@ def node_start(as_json: Json = False) -> None:
     if node.is_running():
         emit({"running": True, "url": node.url, "started": False}, as_json)
         return
-    settings.node_dir.mkdir(parents=True, exist_ok=True)
-    log = open(settings.node_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "debtledger.cli.main", "node", "run"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=os.environ.copy(),
-    )
-    log.close()
-    (settings.node_dir / SUPERVISOR_PID).write_text(str(proc.pid))
-    deadline = time.monotonic() + 30
-    while not node.is_running():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            tail = (settings.node_dir / "supervisor.log").read_text(errors="replace")[-400:]
-            raise ChainError(f"the node did not start: {tail.strip()}")
-        time.sleep(0.1)
-    emit({"running": True, "url": node.url, "started": True, "pid": proc.pid}, as_json)
+    pid = background.spawn(["node", "run"], settings.node_dir, "supervisor", node.is_running)
+    emit({"running": True, "url": node.url, "started": True, "pid": pid}, as_json)
 
 
 @node_app.command("stop")
@@ -122,19 +103,7 @@ def node_stop(as_json: Json = False) -> None:
     """Snapshot the local node's state and stop it."""
     settings = _settings()
     node = LocalNode(settings)
-    pid_file = settings.node_dir / SUPERVISOR_PID
-    stopped = False
-    if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                os.kill(pid, 0)
-                time.sleep(0.1)
-        except ProcessLookupError:
-            stopped = True
-        pid_file.unlink(missing_ok=True)
+    stopped = background.stop(settings.node_dir, "supervisor")
     if node.is_running():
         node.stop(snapshot=True)
         stopped = True
@@ -478,6 +447,60 @@ def claim_resolve(
         parse_claim_id(claim), org, amount, note, idem_key=_key(idem, "resolve")
     )
     emit(_tx(entry), as_json)
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+def _api_answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@app.command("serve")
+@handled
+def serve_cmd(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    detach: Annotated[bool, typer.Option("--detach", help="Run in the background.")] = False,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop a server started with --detach.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Run migrations, the local node (when configured), the indexer and the API."""
+    settings = _settings()
+    url = f"http://{host}:{port}"
+    if stop:
+        emit({"stopped": background.stop(settings.data_dir, "api")}, as_json)
+        return
+    if settings.local_node and not LocalNode(settings).is_running():
+        background.spawn(
+            ["node", "run"], settings.node_dir, "supervisor", LocalNode(settings).is_running
+        )
+    if detach:
+        args = ["serve", "--host", host, "--port", str(port)]
+        pid = background.spawn(args, settings.data_dir, "api", lambda: _api_answers(url))
+        emit({"url": url, "docs": f"{url}/docs", "pid": pid}, as_json)
+        return
+    import uvicorn
+
+    from debtledger.api.app import create_app
+
+    rt = Runtime(settings)
+    indexer = rt.indexer  # migrations ran, the deployment is known
+    stopping = threading.Event()
+    follower = threading.Thread(target=indexer.follow, args=(stopping, 0.5), daemon=True)
+    follower.start()
+    try:
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    finally:
+        stopping.set()
+        follower.join(timeout=10)
 
 
 # ---------------------------------------------------------------------------- demo
