@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+# The PostgreSQL database the store tests also run on (scripts/test-postgres.sh makes it).
+TEST_PG_URL ?= postgresql+psycopg://debtledger:debtledger@127.0.0.1:5432/debtledger_test
 
 .PHONY: install run stop test test-fast bench lint clean
 
@@ -26,18 +28,23 @@ run: install
 	$(BIN)/debtledger node start
 	$(BIN)/debtledger deploy
 	$(BIN)/debtledger demo
+	$(BIN)/debtledger serve --detach
 	@echo
-	@echo "The local node keeps running at http://127.0.0.1:8545 (state in ./data)."
-	@echo "Try: $(BIN)/debtledger claim show DEMO-A-000002   Stop it: make stop"
+	@echo "API: http://127.0.0.1:8000/docs  (the demo API keys are printed above, one per organisation)"
+	@echo "Node: http://127.0.0.1:8545, state in ./data.  Try: $(BIN)/debtledger claim show DEMO-A-000002"
+	@echo "Stop both: make stop"
 
 stop: install
+	$(BIN)/debtledger serve --stop
 	$(BIN)/debtledger node stop
 
 test: install
-	$(BIN)/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	bash scripts/test-postgres.sh
+	DEBTLEDGER_TEST_PG_URL=$(TEST_PG_URL) $(BIN)/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 test-fast: install
-	DEBTLEDGER_HYPOTHESIS_EXAMPLES=200 $(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow" $(PYTEST_ARGS)
+	bash scripts/test-postgres.sh
+	DEBTLEDGER_TEST_PG_URL=$(TEST_PG_URL) DEBTLEDGER_HYPOTHESIS_EXAMPLES=200 $(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

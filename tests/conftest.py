@@ -1,14 +1,18 @@
 """Shared fixtures: a real anvil node in a temporary data folder, deployed contracts and
-organisations with their own keys."""
+organisations with their own keys; and the store on either backend (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from debtledger.chain.node import LocalNode
 from debtledger.claims.service import ClaimService
@@ -52,6 +56,92 @@ class Ledger:
         """A fresh Runtime on the same data folder, as a restarted process would have."""
         rt = Runtime(self.settings)
         return Ledger(self.settings, self.node, rt, OrgService(rt), ClaimService(rt))
+
+
+# The PostgreSQL server the store tests also run on: `make test` starts it
+# (scripts/test-postgres.sh) and sets this URL, whose role may create databases.
+PG_URL_ENV = "DEBTLEDGER_TEST_PG_URL"
+# DEBTLEDGER_TEST_PG=off skips the PostgreSQL variants on purpose; without it, and without
+# the URL, they fail rather than pass unnoticed.
+PG_SWITCH_ENV = "DEBTLEDGER_TEST_PG"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@dataclass
+class StoreDatabases:
+    """Fresh, empty store databases for one test: SQLite files in a temporary folder, or
+    PostgreSQL databases of their own (made from the admin URL, dropped afterwards), so
+    tests on PostgreSQL see nothing of each other and run in parallel."""
+
+    backend: str
+    folder: Path
+    admin_url: str | None = None
+    made: list[str] = field(default_factory=list)
+
+    def new(self, name: str = "store") -> str:
+        """The URL of a new, empty database (`name` names the SQLite file)."""
+        if self.backend == "sqlite":
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.folder / f'{name}.sqlite'}"
+        assert self.admin_url is not None
+        db = f"debtledger_t_{secrets.token_hex(6)}"
+        self._admin(f'CREATE DATABASE "{db}"')
+        self.made.append(db)
+        return make_url(self.admin_url).set(database=db).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        while self.made:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        assert self.admin_url is not None
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(sql))
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store's backend; a test using it (or `store_url`, `store_dbs`) runs on each."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_dbs(backend: str, tmp_path: Path) -> Iterator[StoreDatabases]:
+    admin_url = None
+    if backend == "postgresql":
+        admin_url = os.environ.get(PG_URL_ENV)
+        if not admin_url:
+            if os.environ.get(PG_SWITCH_ENV, "").lower() == "off":
+                pytest.skip(f"PostgreSQL variants switched off ({PG_SWITCH_ENV}=off)")
+            pytest.fail(
+                f"{PG_URL_ENV} is not set, so the PostgreSQL variant cannot run: run `make test` "
+                "(it starts PostgreSQL and sets it), or set it to a PostgreSQL URL whose role "
+                f"may CREATE DATABASE; {PG_SWITCH_ENV}=off skips these variants.",
+                pytrace=False,
+            )
+    dbs = StoreDatabases(backend, tmp_path / "stores", admin_url)
+    try:
+        yield dbs
+    finally:
+        dbs.drop_all()
+
+
+@pytest.fixture
+def store_url(backend: str, store_dbs: StoreDatabases) -> str | None:
+    """`Settings.store_url` on this backend: None (SQLite in the data folder) or a fresh
+    PostgreSQL database."""
+    return None if backend == "sqlite" else store_dbs.new()
+
+
+@pytest.fixture
+def store_settings(tmp_path: Path, store_url: str | None) -> Settings:
+    """Settings whose store is on the test's backend; a folder whose tests should run on
+    both backends overrides `settings` with these (see tests/store/conftest.py)."""
+    return make_settings(tmp_path / "data", store_url=store_url)
 
 
 def new_claim(

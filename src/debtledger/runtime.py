@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from debtledger.chain.abi import ContractABI
+from debtledger.chain.committer import Committer
 from debtledger.chain.compile import CONTRACTS, compile_contract
 from debtledger.chain.deploy import Deployment
 from debtledger.chain.events import EventReader
@@ -61,6 +62,11 @@ class Runtime:
         )
         writer.reconcile()
         return writer
+
+    @cached_property
+    def committer(self) -> Committer:
+        """Sends stored writes in groups, in the background (started on first use)."""
+        return Committer(self.writer)
 
     @cached_property
     def keys(self) -> KeyStore:

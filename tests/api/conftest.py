@@ -1,4 +1,5 @@
-"""A real HTTP server (uvicorn in a thread) over the app, on a free port."""
+"""A real HTTP server (uvicorn in a thread) over the app, on a free port; its store on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pytest
 import uvicorn
 
 from debtledger.api.app import create_app
+from debtledger.config import Settings
 from tests.conftest import Ledger, free_port
+
+
+@pytest.fixture
+def settings(store_settings: Settings) -> Settings:
+    return store_settings
 
 
 @pytest.fixture

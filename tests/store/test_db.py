@@ -1,7 +1,10 @@
-"""The store's engine and migrations on a real SQLite file."""
+"""The store's engine and migrations on a real SQLite file, and (where not about SQLite
+itself) on a real PostgreSQL database."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +15,8 @@ from sqlalchemy import MetaData, create_engine, insert, inspect, select
 
 from debtledger.store import models
 from debtledger.store.db import alembic_config, make_engine, migrate
-from debtledger.store.outbox import Outbox
+from debtledger.store.outbox import NewEntry, Outbox
+from tests.conftest import StoreDatabases
 
 # Every table of the store: the migrations must make exactly what the models say.
 OWN_TABLES = set(models.metadata.tables)
@@ -34,9 +38,9 @@ def test_engine_is_wal_with_full_fsync(tmp_path: Path) -> None:
 
 
 def test_migrations_make_the_models_on_a_fresh_file_and_run_again_as_no_op(
-    tmp_path: Path,
+    store_dbs: StoreDatabases,
 ) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = make_engine(store_dbs.new("db"))
     migrate(engine)
     with engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
@@ -76,8 +80,10 @@ def test_migration_adopts_an_outbox_made_before_migrations(tmp_path: Path) -> No
         assert {"claims", "claim_events"} <= set(inspect(conn).get_table_names())
 
 
-def test_large_amounts_are_kept_exactly_and_compare_as_numbers(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_large_amounts_are_kept_exactly_and_compare_as_numbers(
+    store_dbs: StoreDatabases,
+) -> None:
+    engine = make_engine(store_dbs.new("db"))
     migrate(engine)
     big = 2**128 - 1
     c = models.claims_table
@@ -105,3 +111,45 @@ def test_large_amounts_are_kept_exactly_and_compare_as_numbers(tmp_path: Path) -
         over = conn.execute(select(c.c.claim_id).where(c.c.outstanding > 10**19)).scalars()
         assert sorted(over) == ["a", "b"]
         assert conn.execute(select(c.c.claim_id).where(c.c.principal < 10)).scalars().all() == ["b"]
+
+
+def test_two_first_reservations_of_a_sender_take_turns(store_dbs: StoreDatabases) -> None:
+    """Two processes reserving the first nonces of a new sender at once: no shared nonce, no
+    failure (on PostgreSQL the counter row does not exist yet to be locked)."""
+    url = store_dbs.new("db")
+    migrate(make_engine(url))
+    start = threading.Barrier(2)
+    got: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def sign(first: int) -> list[NewEntry]:
+        time.sleep(0.3)  # the other writer arrives meanwhile
+        return [
+            NewEntry(
+                f"k{first + i}-{threading.get_ident()}",
+                "t",
+                b"\x01",
+                f"0x{first + i:064x}",
+                first + i,
+            )
+            for i in range(3)
+        ]
+
+    def write() -> None:
+        outbox = Outbox(make_engine(url))
+        start.wait()
+        try:
+            got.append([e.nonce for e in outbox.add("0xnew", 5, sign)])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            outbox.engine.dispose()
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(n for nonces in got for n in nonces) == list(range(5, 11))
+    assert Outbox(make_engine(url)).senders() == ["0xnew"]

@@ -17,13 +17,14 @@ from debtledger.errors import StoreError
 from debtledger.store.db import make_engine, migrate
 from debtledger.store.indexer import Indexer
 from debtledger.store.models import claim_events_table, claims_table, indexer_state_table
-from tests.conftest import Ledger, new_claim
+from tests.conftest import Ledger, StoreDatabases, new_claim
 
 ZERO = "0x" + "00" * 20
 
 
-def _engine(path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
+def _engine(dbs: StoreDatabases, name: str) -> Engine:
+    """A new, migrated store on the test's backend."""
+    engine = make_engine(dbs.new(name))
     migrate(engine)
     return engine
 
@@ -168,10 +169,10 @@ def _import(ledger: Ledger, folder: Path, tag: str, n: int = 5) -> list[str]:
 
 
 def test_read_model_follows_every_event_to_the_contracts_state(
-    ledger: Ledger, tmp_path: Path
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases
 ) -> None:
     refs = _workload(ledger) + _import(ledger, tmp_path, "A")
-    engine = _engine(tmp_path / "read.sqlite")
+    engine = _engine(store_dbs, "read")
     indexer = _indexer(ledger, engine, chunk_blocks=5)
     stored = indexer.run_once()
     names = {e[4] for e in _dump(engine)["events"]}
@@ -208,9 +209,11 @@ def test_read_model_follows_every_event_to_the_contracts_state(
     _assert_matches_chain(ledger, engine, refs + more)
 
 
-def test_storing_a_block_twice_stores_its_events_once(ledger: Ledger, tmp_path: Path) -> None:
+def test_storing_a_block_twice_stores_its_events_once(
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases
+) -> None:
     refs = _workload(ledger)
-    engine = _engine(tmp_path / "read.sqlite")
+    engine = _engine(store_dbs, "read")
     indexer = _indexer(ledger, engine)
     indexer.run_once()
     before = _dump(engine)
@@ -223,10 +226,12 @@ def test_storing_a_block_twice_stores_its_events_once(ledger: Ledger, tmp_path: 
     _assert_matches_chain(ledger, engine, refs)
 
 
-def test_stopped_anywhere_it_ends_as_a_fresh_index(ledger: Ledger, tmp_path: Path) -> None:
+def test_stopped_anywhere_it_ends_as_a_fresh_index(
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases
+) -> None:
     refs = _workload(ledger) + _import(ledger, tmp_path, "A")
     head = ledger.rt.writer.head()
-    engine = _engine(tmp_path / "read.sqlite")
+    engine = _engine(store_dbs, "read")
     start = ledger.rt.deployment.block
     middle = (start + head) // 2
     _indexer(ledger, engine, chunk_blocks=3).run_once(to_block=middle)
@@ -259,14 +264,16 @@ def test_stopped_anywhere_it_ends_as_a_fresh_index(ledger: Ledger, tmp_path: Pat
     del crashing
 
     _indexer(ledger, engine, chunk_blocks=7).run_once()
-    fresh = _engine(tmp_path / "fresh.sqlite")
+    fresh = _engine(store_dbs, "fresh")
     _indexer(ledger, fresh).run_once()
     assert _dump(engine) == _dump(fresh)
     _assert_matches_chain(ledger, engine, refs)
 
 
-def test_a_store_of_another_deployment_is_refused(ledger: Ledger, tmp_path: Path) -> None:
-    engine = _engine(tmp_path / "read.sqlite")
+def test_a_store_of_another_deployment_is_refused(
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases
+) -> None:
+    engine = _engine(store_dbs, "read")
     _indexer(ledger, engine).run_once()
     other = _indexer(ledger, engine)
     other.contract = ledger.rt.address("Consortium")
@@ -276,11 +283,11 @@ def test_a_store_of_another_deployment_is_refused(ledger: Ledger, tmp_path: Path
 
 @pytest.mark.parametrize("keep_blocks", [64, 1], ids=["walk-back", "full-reindex"])
 def test_a_node_back_from_an_older_snapshot_is_detected_and_rebuilt(
-    ledger: Ledger, tmp_path: Path, keep_blocks: int
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases, keep_blocks: int
 ) -> None:
     c = ledger.claims
     early = _workload(ledger)
-    engine = _engine(tmp_path / "read.sqlite")
+    engine = _engine(store_dbs, "read")
     indexer = _indexer(ledger, engine, chunk_blocks=4, keep_blocks=keep_blocks)
     indexer.run_once()
     ledger.node.snapshot()
@@ -327,7 +334,7 @@ def test_a_node_back_from_an_older_snapshot_is_detected_and_rebuilt(
     assert block["hash"] != lost_hash
 
     indexer.run_once()
-    fresh = _engine(tmp_path / "fresh.sqlite")
+    fresh = _engine(store_dbs, "fresh")
     _indexer(ledger, fresh).run_once()
     assert _dump(engine) == _dump(fresh)
     new = [f"NEW-{n}" for n in range(snapshot_head, lost_head + 3)]
@@ -337,8 +344,10 @@ def test_a_node_back_from_an_older_snapshot_is_detected_and_rebuilt(
     assert shown["outstanding_fen"] == 50_000 - 1_000  # the lost repayment is gone
 
 
-def test_follow_indexes_new_blocks_until_stopped(ledger: Ledger, tmp_path: Path) -> None:
-    engine = _engine(tmp_path / "read.sqlite")
+def test_follow_indexes_new_blocks_until_stopped(
+    ledger: Ledger, tmp_path: Path, store_dbs: StoreDatabases
+) -> None:
+    engine = _engine(store_dbs, "read")
     indexer = _indexer(ledger, engine)
     stop = threading.Event()
     thread = threading.Thread(target=indexer.follow, args=(stop, 0.05))

@@ -18,6 +18,7 @@ from debtledger.chain.keys import check_name
 from debtledger.errors import InvalidInput, NotFound, Unauthorized
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
+from debtledger.store.db import take_turns
 from debtledger.store.models import api_keys_table as api_keys
 from debtledger.store.models import members_table as members
 from debtledger.store.models import organisations_table as organisations
@@ -46,6 +47,7 @@ class AccessService:
         org = OrgService(self.rt).add(name, roles, idem_key=idem_key)
         row = {"name": org.name, "address": org.address, "roles": ",".join(org.roles)}
         with self.engine.begin() as conn:
+            take_turns(conn, f"organisations:{name}")  # two hosts of one name: not both insert
             found = conn.execute(
                 select(organisations.c.name).where(organisations.c.name == name)
             ).first()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -9,14 +11,20 @@ from sqlalchemy import text
 
 from debtledger import __version__
 from debtledger.api import problems
-from debtledger.api.routes import claims, orgs
+from debtledger.api.routes import claims, operations, orgs
 from debtledger.errors import DebtLedgerError, NodeUnavailable
 from debtledger.runtime import Runtime
 
 
 def create_app(rt: Runtime) -> FastAPI:
     """The API over `rt`; routes reach services through `app.state.rt`."""
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        rt.committer.stop()  # what it had not sent stays in the outbox for the next start
+
     app = FastAPI(
+        lifespan=lifespan,
         title="DebtLedger",
         version=__version__,
         summary="Compliant, transparent debt collection on a shared ledger.",
@@ -26,6 +34,7 @@ def create_app(rt: Runtime) -> FastAPI:
     problems.install(app)
     app.include_router(orgs.router)
     app.include_router(claims.router)
+    app.include_router(operations.router)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:

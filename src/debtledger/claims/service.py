@@ -106,9 +106,14 @@ def read_claims_csv(path: Path) -> tuple[list[NewClaim], list[InvalidInput], int
 
 
 class ClaimService:
-    def __init__(self, rt: Runtime) -> None:
+    """Claim operations. With `wait=False` a write returns once it is stored in the outbox
+    (the contract's refusal, found by the gas estimate, is still raised at once); a
+    committer sends it and the caller follows the entry."""
+
+    def __init__(self, rt: Runtime, *, wait: bool = True) -> None:
         self.rt = rt
         self.orgs = OrgService(rt)
+        self.wait = wait
         self._gas_by_size: dict[int, int] = {}
 
     # ------------------------------------------------------------------ plumbing
@@ -127,13 +132,28 @@ class ClaimService:
         return Write(self._abi, self._at, fn, args, idem_key, gas=gas)
 
     def _do(self, org: str, fn: str, args: tuple[Any, ...], idem_key: str) -> Entry:
-        (entry,) = self.rt.writer.execute(self.orgs.account(org), [self._write(fn, args, idem_key)])
+        writes = [self._write(fn, args, idem_key)]
+        signer = self.orgs.account(org)
+        if self.wait:
+            (entry,) = self.rt.writer.execute(signer, writes)
+        else:
+            (entry,) = self.rt.writer.submit(signer, writes)
+            self.rt.committer.wake()
         return entry
 
     # ------------------------------------------------------------------ registration
 
     def register(self, creditor: str, claim: NewClaim, *, idem_key: str) -> Entry:
         return self._do(creditor, "register", (claim.as_tuple(),), idem_key)
+
+    def register_batch(self, creditor: str, claims: Sequence[NewClaim], *, idem_key: str) -> Entry:
+        """Up to 1,000 claims in one transaction: all registered or none."""
+        if not 1 <= len(claims) <= BATCH_SIZE:
+            raise InvalidInput(f"a batch holds 1 to {BATCH_SIZE} claims", field="claims")
+        refs = [c.ref for c in claims]
+        if len(set(refs)) != len(refs):
+            raise InvalidInput("the batch names a claim twice", field="claims")
+        return self._do(creditor, "register_batch", ([c.as_tuple() for c in claims],), idem_key)
 
     def registered(self, ids: Sequence[bytes]) -> list[bool]:
         out: list[bool] = []

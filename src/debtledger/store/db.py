@@ -11,11 +11,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant: PostgreSQL processes migrating one database take turns on this lock.
 _PG_MIGRATION_LOCK = 0x0DEB7_1ED6E
+# The first key of `take_turns`' two-key advisory locks (a key space apart from the above).
+_PG_TURN_LOCKS = 0x0DEB7
 
 
 def make_engine(url: str) -> Engine:
@@ -47,6 +49,20 @@ def make_engine(url: str) -> Engine:
         cur.close()
 
     return engine
+
+
+def take_turns(conn: Connection, name: str) -> None:
+    """Make the transactions that call this with the same `name` take turns: the next one
+    waits here until this one ends. Call it first thing in a read-then-write transaction.
+
+    SQLite needs nothing: every transaction there begins IMMEDIATE and so takes turns with
+    every other. PostgreSQL takes a transaction-scoped advisory lock on `name`.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+            {"space": _PG_TURN_LOCKS, "name": name},
+        )
 
 
 def sqlite_engine(path: Path) -> Engine:

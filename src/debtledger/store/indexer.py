@@ -24,6 +24,7 @@ from debtledger.chain.events import EventReader
 from debtledger.chain.rpc import Rpc
 from debtledger.domain.claims import ClaimStatus
 from debtledger.errors import ChainError, NodeUnavailable, StoreError
+from debtledger.store.db import take_turns
 from debtledger.store.models import (
     claim_events_table,
     claims_table,
@@ -201,6 +202,7 @@ class Indexer:
         """Where the read model stands; made (before the start block) on first use. Refuses a
         store that holds the read model of another deployment."""
         with self.engine.begin() as conn:
+            take_turns(conn, f"indexer:{STREAM}")
             row = conn.execute(
                 select(indexer_state_table).where(indexer_state_table.c.stream == STREAM)
             ).first()
@@ -284,6 +286,7 @@ class Indexer:
                 break
         log.warning("indexer: chain diverged; rewinding the read model to block %d", fork.block)
         with self.engine.begin() as conn:
+            take_turns(conn, f"indexer:{STREAM}")
             ev = claim_events_table.c
             affected = list(
                 conn.execute(
@@ -337,6 +340,7 @@ class Indexer:
                 raise _Diverged
         new_cursor = Cursor(end, headers[end][0])
         with self.engine.begin() as conn:
+            take_turns(conn, f"indexer:{STREAM}")  # then the cursor read is the newest
             state = conn.execute(
                 select(indexer_state_table.c.last_block, indexer_state_table.c.last_hash).where(
                     indexer_state_table.c.stream == STREAM

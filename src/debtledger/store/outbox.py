@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from debtledger.store.db import sqlite_engine
+from debtledger.store.db import sqlite_engine, take_turns
 from debtledger.store.models import metadata, nonce_table, outbox_table
 
 __all__ = [
@@ -92,6 +92,11 @@ class Outbox:
                 found.update({e.idem_key: e for e in map(_row, conn.execute(q))})
         return found
 
+    def get(self, entry_id: int) -> Entry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outbox_table).where(outbox_table.c.id == entry_id)).first()
+        return None if row is None else _row(row)
+
     def add(
         self,
         sender: str,
@@ -108,6 +113,9 @@ class Outbox:
         """
         now = time.time()
         with self.engine.begin() as conn:
+            # The counter row may not exist yet, so a row lock alone cannot keep two first
+            # reservations of a sender apart on PostgreSQL.
+            take_turns(conn, f"nonces:{sender}")
             current = conn.execute(
                 select(nonce_table.c.next_nonce)
                 .where(nonce_table.c.sender == sender)

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
+from debtledger.access.service import Principal
 from debtledger.api.deps import CurrentPrincipal, RuntimeDep
-from debtledger.api.schemas import ClaimEventPublic, ClaimPublic, ClaimsPublic
+from debtledger.api.schemas import (
+    BuyBackCreate,
+    ClaimCreate,
+    ClaimEventPublic,
+    ClaimPublic,
+    ClaimsCreate,
+    ClaimsPublic,
+    MandateCreate,
+    NoteCreate,
+    OperationPublic,
+    RepaymentCreate,
+    ResolutionCreate,
+    TransferCreate,
+)
 from debtledger.claims.readmodel import MAX_PAGE, ClaimFilter, ClaimReads
-from debtledger.domain.claims import parse_claim_id
+from debtledger.claims.service import ClaimService
+from debtledger.domain.claims import NewClaim, parse_claim, parse_claim_id
+from debtledger.errors import Forbidden
+from debtledger.runtime import Runtime
+from debtledger.store.outbox import Entry
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -57,3 +76,275 @@ def claim_history(
     return [
         ClaimEventPublic(**e) for e in ClaimReads(rt.engine).history(principal, _claim_id(claim))
     ]
+
+
+# ---------------------------------------------------------------------------- writes
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=100, description="Retries with it are one write."),
+]
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Stored; follow the operation until it is mined"}
+}
+
+
+def operation(entry: Entry, price_salt: str | None = None) -> OperationPublic:
+    return OperationPublic(
+        id=entry.id,
+        action=entry.label,
+        status=entry.status.value,
+        tx_hash=entry.tx_hash,
+        block=entry.block_number,
+        error=entry.error,
+        price_salt=price_salt,
+    )
+
+
+class _Write:
+    """What every write route does: refuse read-only roles, derive the idempotency key,
+    store the write as the caller's organisation, answer 202 with the operation."""
+
+    def __init__(self, rt: Runtime, principal: Principal, key: str | None, response: Response):
+        if principal.role == "REGULATOR":
+            raise Forbidden("a regulator's API keys are read-only")
+        self.service = ClaimService(rt, wait=False)
+        self.org = principal.org
+        self.key = key
+        self.response = response
+
+    def idem(self, action: str) -> str:
+        return (
+            f"api:{self.org}:{self.key}" if self.key else f"api:{self.org}:{action}:{uuid.uuid4()}"
+        )
+
+    def accepted(self, entry: Entry, price_salt: str | None = None) -> OperationPublic:
+        self.response.status_code = 202
+        self.response.headers["Location"] = f"/operations/{entry.id}"
+        return operation(entry, price_salt)
+
+
+def _new_claim(c: ClaimCreate) -> NewClaim:
+    outstanding = c.principal_fen if c.outstanding_fen is None else c.outstanding_fen
+    return parse_claim(
+        {
+            "claim_ref": c.claim_ref,
+            "debtor_pseudonym": c.debtor_pseudonym,
+            "principal_fen": str(c.principal_fen),
+            "outstanding_fen": str(outstanding),
+            "currency": c.currency,
+            "due_date": c.due_date.isoformat(),
+        }
+    )
+
+
+@router.post("", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
+def register_claim(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    body: ClaimCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Register one claim owned by the caller's organisation."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.register(principal.org, _new_claim(body), idem_key=w.idem("register"))
+    )
+
+
+@router.post("/batch", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
+def register_claims(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    body: ClaimsCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Register up to 1,000 claims in one transaction: all or none."""
+    w = _Write(rt, principal, key, response)
+    claims = [_new_claim(c) for c in body.claims]
+    return w.accepted(
+        w.service.register_batch(principal.org, claims, idem_key=w.idem("register-batch"))
+    )
+
+
+@router.post(
+    "/{claim}/transfer", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def propose_transfer(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: TransferCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Offer the claim to another creditor; the price stays off chain (keep `price_salt`)."""
+    w = _Write(rt, principal, key, response)
+    entry, price = w.service.propose_transfer(
+        parse_claim_id(claim),
+        principal.org,
+        body.buyer,
+        body.price_fen,
+        body.currency,
+        idem_key=w.idem("transfer"),
+    )
+    return w.accepted(entry, "0x" + price.salt.hex())
+
+
+@router.post(
+    "/{claim}/buy-back", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def propose_buy_back(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: BuyBackCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Offer the claim back to the creditor that sold it last."""
+    w = _Write(rt, principal, key, response)
+    entry, price = w.service.propose_buy_back(
+        parse_claim_id(claim),
+        principal.org,
+        body.price_fen,
+        body.currency,
+        idem_key=w.idem("buy-back"),
+    )
+    return w.accepted(entry, "0x" + price.salt.hex())
+
+
+def _simple(action: str, method: str, doc: str) -> None:
+    def route(
+        rt: RuntimeDep,
+        principal: CurrentPrincipal,
+        claim: ClaimRef,
+        response: Response,
+        key: IdempotencyKey = None,
+    ) -> OperationPublic:
+        w = _Write(rt, principal, key, response)
+        do = getattr(w.service, method)
+        return w.accepted(do(parse_claim_id(claim), principal.org, idem_key=w.idem(action)))
+
+    route.__doc__ = doc
+    route.__name__ = method
+    router.post(
+        f"/{{claim}}/{action}", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+    )(route)
+
+
+_simple("accept", "accept", "Accept an offered claim: the caller becomes its only owner.")
+_simple("decline", "decline", "Decline an offered claim.")
+_simple("cancel", "cancel", "Withdraw the caller's offer of a claim.")
+_simple("write-off", "write_off", "Write the claim off at its outstanding amount.")
+_simple("mandate/revoke", "revoke_mandate", "End the claim's mandate.")
+
+
+@router.post(
+    "/{claim}/mandate", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def grant_mandate(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: MandateCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Mandate an agency to collect the claim until `expires`."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.mandate(
+            parse_claim_id(claim),
+            principal.org,
+            body.agency,
+            body.expires,
+            idem_key=w.idem("mandate"),
+        )
+    )
+
+
+@router.post(
+    "/{claim}/repayments", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def record_repayment(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: RepaymentCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Record a repayment (owner or gateway); the outstanding amount never goes below zero."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.repay(
+            parse_claim_id(claim),
+            principal.org,
+            body.amount_fen,
+            body.receipt,
+            idem_key=w.idem("repay"),
+        )
+    )
+
+
+@router.post("/{claim}/settle", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
+def settle(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: NoteCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Close the claim as settled; what is left unpaid is forgiven."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.settle(parse_claim_id(claim), principal.org, body.note, idem_key=w.idem("settle"))
+    )
+
+
+@router.post(
+    "/{claim}/dispute", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def dispute(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: NoteCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """Mark the claim disputed (owner, court, or the gateway for the debtor)."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.dispute(
+            parse_claim_id(claim), principal.org, body.note, idem_key=w.idem("dispute")
+        )
+    )
+
+
+@router.post(
+    "/{claim}/resolve", status_code=202, response_model=OperationPublic, responses=ACCEPTED
+)
+def resolve(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    claim: ClaimRef,
+    body: ResolutionCreate,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    """End a dispute with the outstanding amount it fixed (owner or court)."""
+    w = _Write(rt, principal, key, response)
+    return w.accepted(
+        w.service.resolve(
+            parse_claim_id(claim),
+            principal.org,
+            body.outstanding_fen,
+            body.note,
+            idem_key=w.idem("resolve"),
+        )
+    )
