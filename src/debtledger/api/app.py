@@ -18,6 +18,7 @@ from debtledger.runtime import Runtime
 
 def create_app(rt: Runtime) -> FastAPI:
     """The API over `rt`; routes reach services through `app.state.rt`."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
