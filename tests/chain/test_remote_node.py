@@ -80,7 +80,7 @@ def test_writes_wait_for_the_nodes_blocks_and_pay_its_fees(remote: Settings) -> 
     rt = Runtime(remote)
     assert not rt.settings.local_node and rt.writer.gas_price is None
     orgs = OrgService(rt)
-    _fund(remote, orgs.admin().address)
+    _fund(remote, rt.keys.create("admin").address)  # the deployer-to-be pays fees here
     bank = rt.keys.create("bank-a")
     _fund(remote, bank.address)
     orgs.deploy()

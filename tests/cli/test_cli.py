@@ -191,3 +191,29 @@ def test_import_of_many_full_batches_goes_through(cli, tmp_path: Path) -> None: 
     assert code == 0, out
     assert json.loads(out)["imported"] == 6_000 and json.loads(out)["transactions"] == 6
     assert json.loads(cli("claim show BIG-05999 --json")[1])["principal_fen"] == 1000
+
+
+def test_org_keys_members_and_api_keys(cli) -> None:  # type: ignore[no-untyped-def]
+    address = json.loads(cli("org key bank-z --json")[1])["address"]
+    code, _, err = cli("org add bank-z --role CREDITOR --address nonsense")
+    assert code == 1 and "field 'address'" in err
+    assert cli(f"org add bank-z --role CREDITOR --address {address}")[0] == 0
+    assert json.loads(cli("org host bank-z --role CREDITOR --json")[1])["address"] == address
+    assert cli("org member bank-z ops")[0] == 0
+    issued = json.loads(cli("org apikey bank-z ops --role CREDITOR --json")[1])
+    assert issued["api_key"].startswith(f"dl_{issued['key_id']}_")
+    assert cli(f"org revoke-key {issued['key_id']}")[0] == 0
+    code, _, err = cli(f"org revoke-key {issued['key_id']}")
+    assert code == 1 and "no live API key" in err
+
+
+def test_join_refuses_a_record_of_another_chain(cli, ledger: Ledger, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record = json.loads(ledger.settings.deployment_file.read_text())
+    wrong = tmp_path / "other.json"
+    wrong.write_text(json.dumps({**record, "chain_id": 999}))
+    code, _, err = cli("join", str(wrong))
+    assert code == 1 and "the record is for chain 999" in err
+    missing = tmp_path / "gone.json"
+    missing.write_text(json.dumps({**record, "addresses": {"ClaimRegistry": "0x" + "11" * 20}}))
+    code, _, err = cli("join", str(missing))
+    assert code == 1 and "no ClaimRegistry contract" in err

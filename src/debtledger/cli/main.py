@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from debtledger.access.service import AccessService
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.claims.service import ClaimService
 from debtledger.cli import background
@@ -174,12 +175,95 @@ def org_add(
         list[str],
         typer.Option("--role", help="CREDITOR, AGENCY, COURT, REGULATOR, GATEWAY, KEEPER."),
     ],
+    address: Annotated[
+        str | None,
+        typer.Option(help="The organisation's address when its key is held by its own service."),
+    ] = None,
     as_json: Json = False,
     idem: IdemKey = None,
 ) -> None:
-    """Create an organisation's key and grant it roles on chain."""
-    org = OrgService(_runtime()).add(name, role, idem_key=idem or f"org:{name}")
-    emit(org, as_json)
+    """Grant an organisation roles on chain (consortium admin); without --address its key
+    is made and held here and the organisation is hosted by this service."""
+    rt = _runtime()
+    key = idem or f"org:{name}"
+    if address:
+        emit(OrgService(rt).add(name, role, idem_key=key, address=address), as_json)
+    else:
+        emit(AccessService(rt).host(name, role, idem_key=key), as_json)
+
+
+@org_app.command("key")
+@handled
+def org_key(name: Annotated[str, typer.Argument()], as_json: Json = False) -> None:
+    """Make (or show) this service's signing key for an organisation; give the address to
+    the consortium admin, who grants the roles."""
+    emit({"name": name, "address": OrgService(_runtime()).key(name)}, as_json)
+
+
+@org_app.command("host")
+@handled
+def org_host(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[list[str], typer.Option("--role")],
+    as_json: Json = False,
+) -> None:
+    """Host an organisation whose roles the admin granted: its members can get API keys."""
+    emit(AccessService(_runtime()).host(name, role, idem_key=f"org:{name}"), as_json)
+
+
+@org_app.command("member")
+@handled
+def org_member(
+    org: Annotated[str, typer.Argument()],
+    member: Annotated[str, typer.Argument()],
+    as_json: Json = False,
+) -> None:
+    """Add a member to a hosted organisation."""
+    emit(
+        {"org": org, "member": member, "id": AccessService(_runtime()).add_member(org, member)},
+        as_json,
+    )
+
+
+@org_app.command("apikey")
+@handled
+def org_apikey(
+    org: Annotated[str, typer.Argument()],
+    member: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option("--role")],
+    as_json: Json = False,
+) -> None:
+    """Issue an API key for a member acting in one of the organisation's roles (shown once)."""
+    made = AccessService(_runtime()).issue_key(org, member, role)
+    emit(
+        {
+            "org": org,
+            "member": member,
+            "role": role.upper(),
+            "key_id": made.key_id,
+            "api_key": made.key,
+        },
+        as_json,
+    )
+
+
+@org_app.command("revoke-key")
+@handled
+def org_revoke_key(key_id: Annotated[str, typer.Argument()], as_json: Json = False) -> None:
+    """Revoke an API key by its id."""
+    AccessService(_runtime()).revoke_key(key_id)
+    emit({"revoked": key_id}, as_json)
+
+
+@app.command("join")
+@handled
+def join_cmd(
+    file: Annotated[Path, typer.Argument(help="The consortium's deployment record (JSON).")],
+    as_json: Json = False,
+) -> None:
+    """Use the consortium's contracts: record its deployment here after checking it is on
+    the chain this service talks to."""
+    emit(OrgService(_runtime()).join(file), as_json)
 
 
 @org_app.command("list")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, keccak, to_checksum_address
 
-from debtledger.chain.deploy import deploy
+from debtledger.chain.deploy import Deployment, deploy
 from debtledger.chain.writer import Write
-from debtledger.errors import InvalidInput, NotFound
+from debtledger.errors import Forbidden, InvalidInput, NotFound
 from debtledger.runtime import ADMIN, Runtime
 
 ROLES = ("CREDITOR", "AGENCY", "COURT", "REGULATOR", "GATEWAY", "KEEPER")
@@ -39,39 +40,75 @@ class OrgService:
         self.rt = rt
 
     def admin(self) -> LocalAccount:
+        """The consortium admin's key; only the service that deployed holds it."""
         try:
             return self.rt.keys.load(ADMIN)
         except NotFound:
-            return self.rt.keys.create(ADMIN)
+            raise Forbidden(
+                "this service does not hold the consortium admin's key: ask the consortium's "
+                "admin to grant the role (`debtledger org add NAME --role R --address 0x…`)"
+            ) from None
 
     def deploy(self) -> dict[str, object]:
         """Deploy the contracts as the consortium admin and record the deployment."""
-        deployment = deploy(self.rt.writer, self.admin())
+        try:
+            admin = self.rt.keys.load(ADMIN)
+        except NotFound:
+            admin = self.rt.keys.create(ADMIN)
+        deployment = deploy(self.rt.writer, admin)
         deployment.save(self.rt.settings.deployment_file)
         self.rt.__dict__.pop("deployment", None)
         for name in deployment.addresses:
             self.rt.abi(name)
         return {"chain_id": deployment.chain_id, "block": deployment.block, **deployment.addresses}
 
-    def add(self, name: str, roles: Sequence[str], *, idem_key: str) -> Org:
-        """Create the organisation's key (if new) and grant it the roles on chain."""
+    def join(self, record: Path) -> dict[str, object]:
+        """Adopt another service's deployment record, once it checks out against our node."""
+        theirs = Deployment.load(record)
+        if theirs.chain_id != self.rt.chain_id:
+            raise InvalidInput(
+                f"the record is for chain {theirs.chain_id}, the node is chain {self.rt.chain_id}",
+                field="file",
+            )
+        for name, address in theirs.addresses.items():
+            if self.rt.writer.rpc.call("eth_getCode", [address, "latest"]) in (None, "0x"):
+                raise InvalidInput(f"no {name} contract at {address} on this chain", field="file")
+        theirs.save(self.rt.settings.deployment_file)
+        self.rt.__dict__.pop("deployment", None)
+        return {"chain_id": theirs.chain_id, "block": theirs.block, **theirs.addresses}
+
+    def key(self, name: str) -> str:
+        """The organisation's signing key here (made if new); returns its address, which the
+        consortium admin grants roles to."""
         if name == ADMIN:
             raise InvalidInput("'admin' is the consortium's own key", field="name")
+        try:
+            return self.rt.keys.load(name).address
+        except NotFound:
+            return self.rt.keys.create(name).address
+
+    def add(
+        self, name: str, roles: Sequence[str], *, idem_key: str, address: str | None = None
+    ) -> Org:
+        """Grant the organisation its roles on chain (as the admin), where missing. With no
+        `address` the organisation's key is held here (made if new); with one, the
+        organisation's key is held by its own service."""
         if not roles:
             raise InvalidInput("give at least one role", field="role")
         ids = [role_id(r) for r in roles]
-        try:
-            account = self.rt.keys.load(name)
-        except NotFound:
-            account = self.rt.keys.create(name)
-        current = self.roles_of(account.address)
+        if address is None:
+            address = self.key(name)
+        elif not is_address(address):
+            raise InvalidInput("not an address (0x + 40 hex digits)", field="address")
+        address = to_checksum_address(address)
+        current = self.roles_of(address)
         abi = self.rt.abi("Consortium")
         writes = [
             Write(
                 abi,
                 self.rt.address("Consortium"),
                 "grant_role",
-                (rid, account.address, org_id(name)),
+                (rid, address, org_id(name)),
                 f"{idem_key}:{role.upper()}",
             )
             for role, rid in zip(roles, ids, strict=True)
@@ -79,7 +116,7 @@ class OrgService:
         ]
         if writes:
             self.rt.writer.execute(self.admin(), writes)
-        return Org(name, account.address, self.roles_of(account.address))
+        return Org(name, address, self.roles_of(address))
 
     def roles_of(self, address: str) -> tuple[str, ...]:
         abi, at = self.rt.abi("Consortium"), self.rt.address("Consortium")
