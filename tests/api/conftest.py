@@ -11,8 +11,10 @@ import httpx
 import pytest
 import uvicorn
 
+from debtledger.access.service import AccessService
 from debtledger.api.app import create_app
 from debtledger.config import Settings
+from tests.api.flows import ROLES
 from tests.conftest import Ledger, free_port
 
 
@@ -39,3 +41,15 @@ def api(ledger: Ledger) -> Iterator[httpx.Client]:
         yield client
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def h(ledger: Ledger) -> dict[str, dict[str, str]]:
+    """An API key (as headers) for each organisation of ROLES, hosted by the ledger's service."""
+    access = AccessService(ledger.rt)
+    out = {}
+    for org, role in ROLES.items():
+        access.host(org, [role], idem_key=f"host:{org}")
+        access.add_member(org, "ops")
+        out[org] = {"Authorization": f"Bearer {access.issue_key(org, 'ops', role).key}"}
+    return out

@@ -3,45 +3,13 @@ contract's refusals as 403/409/422 with the rule, bad fields as 422 naming the f
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 import pytest
 
-from debtledger.access.service import AccessService
+from tests.api.flows import CLAIM, mined, register
 from tests.conftest import Ledger, new_claim
-
-ROLES = {"bank-a": "CREDITOR", "bank-b": "CREDITOR", "agency-x": "AGENCY", "regulator": "REGULATOR"}
-CLAIM = {"debtor_pseudonym": "0x" + "ab" * 32, "principal_fen": 50_000, "due_date": "2026-06-30"}
-
-
-@pytest.fixture
-def h(ledger: Ledger) -> dict[str, dict[str, str]]:
-    access = AccessService(ledger.rt)
-    out = {}
-    for org, role in ROLES.items():
-        access.host(org, [role], idem_key=f"host:{org}")
-        access.add_member(org, "ops")
-        out[org] = {"Authorization": f"Bearer {access.issue_key(org, 'ops', role).key}"}
-    return out
-
-
-def mined(api: httpx.Client, reply: httpx.Response, headers: dict[str, str]) -> dict[str, Any]:
-    assert reply.status_code == 202, reply.text
-    assert reply.headers["location"] == f"/operations/{reply.json()['id']}"
-    deadline = time.monotonic() + 20
-    while True:
-        op = api.get(reply.headers["location"], headers=headers).json()
-        if op["status"] != "pending" or time.monotonic() > deadline:
-            return op  # type: ignore[no-any-return]
-        time.sleep(0.05)
-
-
-def register(
-    api: httpx.Client, h: dict[str, dict[str, str]], ref: str, org: str = "bank-a"
-) -> dict[str, Any]:
-    return mined(api, api.post("/claims", json={"claim_ref": ref, **CLAIM}, headers=h[org]), h[org])
 
 
 def test_register_is_accepted_then_mined_then_listed(api: httpx.Client, h, ledger: Ledger) -> None:  # type: ignore[no-untyped-def]
