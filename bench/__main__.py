@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [--quick] [import] [gas] [memory]`."""
+"""Run the benchmarks: `python -m bench [--quick] [NAME ...]` (names: see --help)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ BENCHMARKS = {
     "import": "bench.bench_import",
     "gas": "bench.bench_gas",
     "memory": "bench.bench_memory",
+    "indexer": "bench.bench_indexer",
+    "api_latency": "bench.bench_api_latency",
+    "load": "bench.bench_load",
 }
 
 

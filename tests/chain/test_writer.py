@@ -152,3 +152,18 @@ def test_rejected_values_are_typed(ledger: Ledger) -> None:
                 )
             ],
         )
+
+
+def test_concurrent_writes_with_one_key_are_one_write(ledger: Ledger) -> None:
+    """Requests racing with the same idempotency key all get the one stored write."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    signer = ledger.orgs.account("bank-a")
+    write = _register(ledger, "RACE-1", key="same-race")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: ledger.rt.writer.submit(signer, [write]), range(6)))
+    assert len({entry.tx_hash for (entry,) in results}) == 1
+    (done,) = ledger.rt.writer.flush([results[0][0]])
+    assert done.status is Status.MINED
+    history = list(ledger.claims.history(new_claim("RACE-1").claim_id))
+    assert [h["event"] for h in history] == ["ClaimRegistered"]

@@ -117,7 +117,8 @@ claims_table = Table(
     Column("mandate_agency", String(42), nullable=True),
     Column("mandate_expiry", UInt(), nullable=True),  # unix seconds
     Column("updated_block", BigInteger, nullable=False),
-    Index("ix_claims_owner_status", "owner", "status"),
+    # (owner, status) filter and claim-id order of a page: no sort (migration 0003)
+    Index("ix_claims_owner_status_claim_id", "owner", "status", "claim_id"),
     Index("ix_claims_mandate_agency", "mandate_agency"),
     Index("ix_claims_due_date", "due_date"),
     Index("ix_claims_debtor", "debtor"),

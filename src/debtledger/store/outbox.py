@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from debtledger.store.db import sqlite_engine, take_turns
 from debtledger.store.models import metadata, nonce_table, outbox_table
@@ -112,45 +113,55 @@ class Outbox:
         back, so two writers, even in two processes, never share a nonce.
         """
         now = time.time()
-        with self.engine.begin() as conn:
-            # The counter row may not exist yet, so a row lock alone cannot keep two first
-            # reservations of a sender apart on PostgreSQL.
-            take_turns(conn, f"nonces:{sender}")
-            current = conn.execute(
-                select(nonce_table.c.next_nonce)
-                .where(nonce_table.c.sender == sender)
-                .with_for_update()
-            ).scalar()
-            first = chain_nonce if current is None else max(int(current), chain_nonce)
-            entries = list(sign(first))
-            if not entries:
-                return []
-            values = {"sender": sender, "next_nonce": first + len(entries)}
-            if current is None:
-                conn.execute(insert(nonce_table).values(**values))
-            else:
-                conn.execute(
-                    update(nonce_table)
+        keys: list[str] = []
+        try:
+            with self.engine.begin() as conn:
+                # The counter row may not exist yet, so a row lock alone cannot keep two first
+                # reservations of a sender apart on PostgreSQL.
+                take_turns(conn, f"nonces:{sender}")
+                current = conn.execute(
+                    select(nonce_table.c.next_nonce)
                     .where(nonce_table.c.sender == sender)
-                    .values(next_nonce=first + len(entries))
+                    .with_for_update()
+                ).scalar()
+                first = chain_nonce if current is None else max(int(current), chain_nonce)
+                entries = list(sign(first))
+                keys = [e.idem_key for e in entries]
+                if not entries:
+                    return []
+                values = {"sender": sender, "next_nonce": first + len(entries)}
+                if current is None:
+                    conn.execute(insert(nonce_table).values(**values))
+                else:
+                    conn.execute(
+                        update(nonce_table)
+                        .where(nonce_table.c.sender == sender)
+                        .values(next_nonce=first + len(entries))
+                    )
+                conn.execute(
+                    insert(outbox_table),
+                    [
+                        {
+                            "idem_key": e.idem_key,
+                            "sender": sender,
+                            "nonce": e.nonce,
+                            "label": e.label,
+                            "raw_tx": e.raw_tx,
+                            "tx_hash": e.tx_hash,
+                            "status": Status.PENDING.value,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for e in entries
+                    ],
                 )
-            conn.execute(
-                insert(outbox_table),
-                [
-                    {
-                        "idem_key": e.idem_key,
-                        "sender": sender,
-                        "nonce": e.nonce,
-                        "label": e.label,
-                        "raw_tx": e.raw_tx,
-                        "tx_hash": e.tx_hash,
-                        "status": Status.PENDING.value,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for e in entries
-                ],
-            )
+        except IntegrityError:
+            # A concurrent writer stored the same idempotency keys first (and this
+            # transaction, with the nonces it reserved, is rolled back): theirs is the write.
+            known = self.by_key(keys)
+            if not keys or len(known) != len(keys):
+                raise
+            return [known[k] for k in keys]
         stored = self.by_key(e.idem_key for e in entries)
         return [stored[e.idem_key] for e in entries]
 
