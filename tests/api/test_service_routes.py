@@ -55,3 +55,19 @@ def test_every_other_route_needs_a_key(api: httpx.Client, ledger: Ledger) -> Non
         "address": ledger.orgs.address("bank-a"),
     }
     assert api.get("/orgs/me", headers={"X-API-Key": key}).json()["member"] == "alice"
+
+
+def test_hosted_organisations_are_listed(api: httpx.Client, ledger: Ledger) -> None:
+    from debtledger.access.service import AccessService
+
+    access = AccessService(ledger.rt)
+    access.host("bank-a", ["CREDITOR"], idem_key="host:bank-a")
+    access.host("agency-x", ["AGENCY"], idem_key="host:agency-x")
+    access.add_member("agency-x", "ops")
+    headers = {"X-API-Key": access.issue_key("agency-x", "ops", "AGENCY").key}
+    listed = api.get("/orgs", headers=headers).json()
+    assert [(o["name"], o["roles"]) for o in listed] == [
+        ("agency-x", ["AGENCY"]),
+        ("bank-a", ["CREDITOR"]),
+    ]
+    assert api.get("/orgs").status_code == 401

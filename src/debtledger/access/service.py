@@ -59,6 +59,12 @@ class AccessService:
                 conn.execute(insert(organisations).values(**row, created_at=time.time()))
         return {**row, "roles": list(org.roles)}
 
+    def orgs(self) -> list[dict[str, object]]:
+        """The organisations this service hosts."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(organisations).order_by(organisations.c.name)).all()
+        return [{"name": r.name, "address": r.address, "roles": r.roles.split(",")} for r in rows]
+
     def org(self, name: str) -> dict[str, object]:
         with self.engine.connect() as conn:
             row = conn.execute(select(organisations).where(organisations.c.name == name)).first()

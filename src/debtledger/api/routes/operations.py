@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from debtledger.api.deps import CurrentPrincipal, RuntimeDep
 from debtledger.api.routes.claims import operation
@@ -15,7 +17,9 @@ router = APIRouter(prefix="/operations", tags=["operations"])
 @router.get(
     "/{op_id}", response_model=OperationPublic, responses={404: {"description": "Not found"}}
 )
-def show_operation(rt: RuntimeDep, principal: CurrentPrincipal, op_id: int) -> OperationPublic:
+def show_operation(
+    rt: RuntimeDep, principal: CurrentPrincipal, op_id: Annotated[int, Path(ge=1, lt=2**63)]
+) -> OperationPublic:
     """A write of the caller's organisation: pending, or mined (with its block), or reverted."""
     entry = rt.outbox.get(op_id)
     if entry is None or entry.sender != principal.address:

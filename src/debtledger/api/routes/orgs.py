@@ -5,9 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from debtledger.api.deps import CurrentPrincipal
+from debtledger.access.service import AccessService
+from debtledger.api.deps import CurrentPrincipal, RuntimeDep
 
 router = APIRouter(prefix="/orgs", tags=["organisations"])
+
+
+class OrgPublic(BaseModel):
+    name: str
+    address: str
+    roles: list[str]
 
 
 class MePublic(BaseModel):
@@ -23,3 +30,9 @@ def me(principal: CurrentPrincipal) -> MePublic:
     return MePublic(
         org=principal.org, member=principal.member, role=principal.role, address=principal.address
     )
+
+
+@router.get("", response_model=list[OrgPublic])
+def list_orgs(rt: RuntimeDep, principal: CurrentPrincipal) -> list[OrgPublic]:
+    """The organisations this service hosts, with their roles and chain addresses."""
+    return [OrgPublic(**o) for o in AccessService(rt).orgs()]  # type: ignore[arg-type]
