@@ -3,9 +3,12 @@ organisations with their own keys; and the store on either backend (SQLite, Post
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +17,12 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from debtledger.chain.node import LocalNode
+from debtledger.chain.node import LocalNode, anvil_binary
+from debtledger.chain.rpc import Rpc
 from debtledger.claims.service import ClaimService
 from debtledger.config import Settings, get_settings
 from debtledger.domain.claims import NewClaim, parse_claim
+from debtledger.errors import ChainError
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
 
@@ -34,6 +39,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def block_producing_node(*extra: str) -> Iterator[str]:
+    """A node DebtLedger does not run: anvil making a block every second on its own (as a
+    Besu/QBFT network does); yields its URL."""
+    port = free_port()
+    args = ["--port", str(port), "--block-time", "1", "--hardfork", "shanghai", "--silent"]
+    proc = subprocess.Popen([str(anvil_binary()), *args, *extra])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                Rpc(url).call("eth_chainId")
+                break
+            except ChainError:
+                assert time.monotonic() < deadline, "the node did not start"
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -3,7 +3,6 @@ blocks, and fees are paid at the node's gas price."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,14 +10,12 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from debtledger.chain.node import anvil_binary
 from debtledger.chain.rpc import Rpc
 from debtledger.claims.service import ClaimService
 from debtledger.config import Settings, get_settings
-from debtledger.errors import ChainError
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
-from tests.conftest import free_port, new_claim
+from tests.conftest import block_producing_node, new_claim
 
 # anvil's first well-known development key: funded on this throwaway node only.
 FUNDED_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -27,34 +24,8 @@ FUNDED_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 @pytest.fixture
 def remote(tmp_path: Path) -> Iterator[Settings]:
     """A fee-charging node producing a block every second (like a QBFT network)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(anvil_binary()),
-            "--port",
-            str(port),
-            "--block-time",
-            "1",
-            "--hardfork",
-            "shanghai",
-            "--silent",
-        ]
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            Rpc(url).call("eth_chainId")
-            break
-        except ChainError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    try:
+    with block_producing_node() as url:
         yield get_settings(data_dir=tmp_path / "data", rpc_url=url, receipt_timeout_s=30)
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def _fund(settings: Settings, address: str) -> None:

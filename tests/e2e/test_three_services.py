@@ -15,11 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from debtledger.chain.node import anvil_binary
-from debtledger.chain.rpc import Rpc
-from debtledger.errors import ChainError
 from tests.cli.test_node_cli import dl
-from tests.conftest import free_port
+from tests.conftest import block_producing_node, free_port
 
 CLAIM = {"debtor_pseudonym": "0x" + "cd" * 32, "principal_fen": 80_000, "due_date": "2026-05-31"}
 
@@ -27,21 +24,8 @@ CLAIM = {"debtor_pseudonym": "0x" + "cd" * 32, "principal_fen": 80_000, "due_dat
 @pytest.fixture
 def chain() -> Iterator[str]:
     """The consortium's node: makes its own blocks every second, no fees (like Besu/QBFT)."""
-    port = free_port()
-    args = ["--port", str(port), "--block-time", "1", "--hardfork", "shanghai", "--base-fee", "0"]
-    proc = subprocess.Popen([str(anvil_binary()), *args, "--gas-price", "0", "--silent"])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            Rpc(url).call("eth_chainId")
-            break
-        except ChainError:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait()
+    with block_producing_node("--base-fee", "0", "--gas-price", "0") as url:
+        yield url
 
 
 def service_env(folder: Path, rpc_url: str) -> dict[str, str]:

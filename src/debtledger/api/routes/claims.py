@@ -7,9 +7,8 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from debtledger.access.service import Principal
 from debtledger.api.deps import CurrentPrincipal, RuntimeDep
 from debtledger.api.schemas import (
     BuyBackCreate,
@@ -29,7 +28,6 @@ from debtledger.claims.readmodel import MAX_PAGE, ClaimFilter, ClaimReads
 from debtledger.claims.service import ClaimService
 from debtledger.domain.claims import NewClaim, parse_claim, parse_claim_id
 from debtledger.errors import Forbidden
-from debtledger.runtime import Runtime
 from debtledger.store.outbox import Entry
 
 router = APIRouter(prefix="/claims", tags=["claims"])
@@ -105,10 +103,17 @@ class _Write:
     """What every write route does: refuse read-only roles, derive the idempotency key,
     store the write as the caller's organisation, answer 202 with the operation."""
 
-    def __init__(self, rt: Runtime, principal: Principal, key: str | None, response: Response):
+    def __init__(
+        self,
+        rt: RuntimeDep,
+        principal: CurrentPrincipal,
+        response: Response,
+        key: IdempotencyKey = None,
+    ):
         if principal.role == "REGULATOR":
             raise Forbidden("a regulator's API keys are read-only")
         self.service = ClaimService(rt, wait=False)
+        self.principal = principal
         self.org = principal.org
         self.key = key
         self.response = response
@@ -122,6 +127,9 @@ class _Write:
         self.response.status_code = 202
         self.response.headers["Location"] = f"/operations/{entry.id}"
         return operation(entry, price_salt)
+
+
+WriteDep = Annotated[_Write, Depends(_Write)]
 
 
 def _new_claim(c: ClaimCreate) -> NewClaim:
@@ -140,51 +148,35 @@ def _new_claim(c: ClaimCreate) -> NewClaim:
 
 @router.post("", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
 def register_claim(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     body: ClaimCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Register one claim owned by the caller's organisation."""
-    w = _Write(rt, principal, key, response)
-    return w.accepted(
-        w.service.register(principal.org, _new_claim(body), idem_key=w.idem("register"))
-    )
+    return w.accepted(w.service.register(w.org, _new_claim(body), idem_key=w.idem("register")))
 
 
 @router.post("/batch", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
 def register_claims(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     body: ClaimsCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Register up to 1,000 claims in one transaction: all or none."""
-    w = _Write(rt, principal, key, response)
     claims = [_new_claim(c) for c in body.claims]
-    return w.accepted(
-        w.service.register_batch(principal.org, claims, idem_key=w.idem("register-batch"))
-    )
+    return w.accepted(w.service.register_batch(w.org, claims, idem_key=w.idem("register-batch")))
 
 
 @router.post(
     "/{claim}/transfer", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def propose_transfer(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: TransferCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Offer the claim to another creditor; the price stays off chain (keep `price_salt`)."""
-    w = _Write(rt, principal, key, response)
     entry, price = w.service.propose_transfer(
         parse_claim_id(claim),
-        principal.org,
+        w.org,
         body.buyer,
         body.price_fen,
         body.currency,
@@ -197,18 +189,14 @@ def propose_transfer(
     "/{claim}/buy-back", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def propose_buy_back(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: BuyBackCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Offer the claim back to the creditor that sold it last."""
-    w = _Write(rt, principal, key, response)
     entry, price = w.service.propose_buy_back(
         parse_claim_id(claim),
-        principal.org,
+        w.org,
         body.price_fen,
         body.currency,
         idem_key=w.idem("buy-back"),
@@ -217,16 +205,9 @@ def propose_buy_back(
 
 
 def _simple(action: str, method: str, doc: str) -> None:
-    def route(
-        rt: RuntimeDep,
-        principal: CurrentPrincipal,
-        claim: ClaimRef,
-        response: Response,
-        key: IdempotencyKey = None,
-    ) -> OperationPublic:
-        w = _Write(rt, principal, key, response)
+    def route(w: WriteDep, claim: ClaimRef) -> OperationPublic:
         do = getattr(w.service, method)
-        return w.accepted(do(parse_claim_id(claim), principal.org, idem_key=w.idem(action)))
+        return w.accepted(do(parse_claim_id(claim), w.org, idem_key=w.idem(action)))
 
     route.__doc__ = doc
     route.__name__ = method
@@ -246,19 +227,15 @@ _simple("mandate/revoke", "revoke_mandate", "End the claim's mandate.")
     "/{claim}/mandate", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def grant_mandate(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: MandateCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Mandate an agency to collect the claim until `expires`."""
-    w = _Write(rt, principal, key, response)
     return w.accepted(
         w.service.mandate(
             parse_claim_id(claim),
-            principal.org,
+            w.org,
             body.agency,
             body.expires,
             idem_key=w.idem("mandate"),
@@ -270,19 +247,15 @@ def grant_mandate(
     "/{claim}/repayments", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def record_repayment(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: RepaymentCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Record a repayment (owner or gateway); the outstanding amount never goes below zero."""
-    w = _Write(rt, principal, key, response)
     return w.accepted(
         w.service.repay(
             parse_claim_id(claim),
-            principal.org,
+            w.org,
             body.amount_fen,
             body.receipt,
             idem_key=w.idem("repay"),
@@ -292,17 +265,13 @@ def record_repayment(
 
 @router.post("/{claim}/settle", status_code=202, response_model=OperationPublic, responses=ACCEPTED)
 def settle(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: NoteCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Close the claim as settled; what is left unpaid is forgiven."""
-    w = _Write(rt, principal, key, response)
     return w.accepted(
-        w.service.settle(parse_claim_id(claim), principal.org, body.note, idem_key=w.idem("settle"))
+        w.service.settle(parse_claim_id(claim), w.org, body.note, idem_key=w.idem("settle"))
     )
 
 
@@ -310,19 +279,13 @@ def settle(
     "/{claim}/dispute", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def dispute(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: NoteCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """Mark the claim disputed (owner, court, or the gateway for the debtor)."""
-    w = _Write(rt, principal, key, response)
     return w.accepted(
-        w.service.dispute(
-            parse_claim_id(claim), principal.org, body.note, idem_key=w.idem("dispute")
-        )
+        w.service.dispute(parse_claim_id(claim), w.org, body.note, idem_key=w.idem("dispute"))
     )
 
 
@@ -330,19 +293,15 @@ def dispute(
     "/{claim}/resolve", status_code=202, response_model=OperationPublic, responses=ACCEPTED
 )
 def resolve(
-    rt: RuntimeDep,
-    principal: CurrentPrincipal,
+    w: WriteDep,
     claim: ClaimRef,
     body: ResolutionCreate,
-    response: Response,
-    key: IdempotencyKey = None,
 ) -> OperationPublic:
     """End a dispute with the outstanding amount it fixed (owner or court)."""
-    w = _Write(rt, principal, key, response)
     return w.accepted(
         w.service.resolve(
             parse_claim_id(claim),
-            principal.org,
+            w.org,
             body.outstanding_fen,
             body.note,
             idem_key=w.idem("resolve"),
