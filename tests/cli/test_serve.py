@@ -25,7 +25,8 @@ def test_serve_indexes_and_answers_with_demo_keys(tmp_path: Path) -> None:
         keys = demo["api_keys"]
         assert set(keys) == {"bank-a", "bank-b", "agency-x", "court", "regulator"}
         started = dl(env, "serve", "--detach", "--port", str(port))
-        assert started["url"] == url
+        assert started["url"] == url and started["started"] is True
+        assert dl(env, "serve", "--detach", "--port", str(port))["started"] is False
         assert httpx.get(f"{url}/ready").json()["status"] == "ready"
         bank_a = {"Authorization": f"Bearer {keys['bank-a']}"}
         deadline = time.monotonic() + 20

@@ -567,9 +567,12 @@ def serve_cmd(
             ["node", "run"], settings.node_dir, "supervisor", LocalNode(settings).is_running
         )
     if detach:
+        if _api_answers(url):  # already serving: a second server could not bind the port
+            emit({"url": url, "docs": f"{url}/docs", "started": False}, as_json)
+            return
         args = ["serve", "--host", host, "--port", str(port)]
         pid = background.spawn(args, settings.data_dir, "api", lambda: _api_answers(url))
-        emit({"url": url, "docs": f"{url}/docs", "pid": pid}, as_json)
+        emit({"url": url, "docs": f"{url}/docs", "started": True, "pid": pid}, as_json)
         return
     import uvicorn
 
