@@ -29,6 +29,10 @@ class InvalidInput(DebtLedgerError):
         self.reason = message
 
 
+class InvalidProof(DebtLedgerError):
+    """Raised when a Merkle proof does not show its leaf is in the tree it names."""
+
+
 class Unauthorized(DebtLedgerError):
     """Raised when a request carries no valid API key."""
 

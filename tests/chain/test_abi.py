@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from eth_abi import encode
+from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,3 +47,38 @@ def test_fast_batch_encoding_equals_eth_abi(claims: list[tuple[object, ...]]) ->
 def test_fast_encoder_refuses_out_of_range_values(bad: tuple[object, ...]) -> None:
     with pytest.raises(ValueError):
         REGISTRY.encode_call("register_batch", [[bad]])
+
+
+def _value(abi_type: str) -> st.SearchStrategy[object]:
+    if abi_type.startswith("uint"):
+        return st.integers(0, 2 ** int(abi_type[4:]) - 1)
+    if abi_type == "address":
+        return st.binary(min_size=20, max_size=20).map(lambda b: to_checksum_address(b))
+    if abi_type == "bool":
+        return st.booleans()
+    return st.binary(min_size=int(abi_type[5:]), max_size=int(abi_type[5:]))
+
+
+@settings(max_examples=100)
+@given(st.data())
+def test_fast_log_decoding_equals_eth_abi(data: st.DataObject) -> None:
+    """Every registry event, random values: topics and data encoded by eth_abi, decoded back."""
+    item = data.draw(st.sampled_from(list(REGISTRY.events.values())))
+    values = {i["name"]: data.draw(_value(i["type"])) for i in item["inputs"]}
+    indexed = [i for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    topics = ["0x" + REGISTRY.event_topics[item["name"]].hex()] + [
+        "0x" + encode([i["type"]], [values[i["name"]]]).hex() for i in indexed
+    ]
+    body = encode([i["type"] for i in plain], [values[i["name"]] for i in plain])
+    log = {
+        "topics": topics,
+        "data": "0x" + body.hex(),
+        "address": "0x" + "11" * 20,
+        "blockNumber": "0x5",
+        "transactionHash": "0x" + "22" * 32,
+        "logIndex": "0x0",
+    }
+    event = REGISTRY.decode_log(log)
+    assert event is not None and event.name == item["name"]
+    assert event.args == values

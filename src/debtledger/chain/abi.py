@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +100,7 @@ class ContractABI:
         self.functions: dict[str, dict[str, Any]] = {}
         self.events: dict[bytes, dict[str, Any]] = {}
         self.event_topics: dict[str, bytes] = {}
+        self._layouts: dict[str, _EventLayout] = {}
         for item in abi:
             if item["type"] == "function":
                 types = [_type(i) for i in item["inputs"]]
@@ -129,30 +132,74 @@ class ContractABI:
 
     def decode_log(self, log: dict[str, Any]) -> Event | None:
         """Decode one raw log (JSON-RPC shape); None when it is not one of ours."""
-        topics = [bytes.fromhex(t.removeprefix("0x")) for t in log["topics"]]
-        item = self.events.get(topics[0]) if topics else None
+        topics = log["topics"]
+        item = self.events.get(bytes.fromhex(topics[0][2:])) if topics else None
         if item is None:
             return None
-        indexed = [i for i in item["inputs"] if i["indexed"]]
-        plain = [i for i in item["inputs"] if not i["indexed"]]
-        args: dict[str, Any] = {}
-        for inp, topic in zip(indexed, topics[1:], strict=True):
-            (args[inp["name"]],) = decode([_type(inp)], topic)
-        data = bytes.fromhex(log["data"].removeprefix("0x"))
-        for inp, value in zip(plain, decode([_type(i) for i in plain], data), strict=True):
-            args[inp["name"]] = value
-        for inp in item["inputs"]:
-            if inp["type"] == "address":
-                args[inp["name"]] = to_checksum_address(args[inp["name"]])
+        layout = self._layouts.get(item["name"])
+        if layout is None:
+            layout = self._layouts[item["name"]] = _EventLayout(item)
         return Event(
             name=item["name"],
-            args=args,
-            address=to_checksum_address(log["address"]),
+            args=layout.decode(topics, log["data"]),
+            address=_checksum(log["address"]),
             block_number=int(log["blockNumber"], 16),
             tx_hash=log["transactionHash"],
             log_index=int(log["logIndex"], 16),
             block_hash=log.get("blockHash"),
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: str) -> str:
+    return str(to_checksum_address(address))
+
+
+def _static_word(abi_type: str) -> Callable[[bytes], Any] | None:
+    """A decoder of one 32-byte word of a static elementary type (None: not one)."""
+    if abi_type.startswith("uint"):
+        return lambda w: int.from_bytes(w, "big")
+    if abi_type.startswith("bytes") and abi_type != "bytes":
+        size = int(abi_type[5:])
+        return lambda w: bytes(w[:size])
+    if abi_type == "address":
+        return lambda w: _checksum("0x" + w[12:].hex())
+    if abi_type == "bool":
+        return lambda w: w[31] == 1
+    return None
+
+
+class _EventLayout:
+    """How one event's topics and data decode: word by word when every field is a static
+    elementary type (the indexer decodes every log; eth_abi's general decoder is the slow
+    path), through eth_abi otherwise."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        inputs = item["inputs"]
+        self.indexed = [(i["name"], _type(i)) for i in inputs if i["indexed"]]
+        self.plain = [(i["name"], _type(i)) for i in inputs if not i["indexed"]]
+        self.addresses = [i["name"] for i in inputs if i["type"] == "address"]
+        words = [_static_word(t) for _, t in self.indexed + self.plain]
+        self.fast = all(w is not None for w in words)
+        self.words = words
+
+    def decode(self, topics: list[str], data_hex: str) -> dict[str, Any]:
+        data = bytes.fromhex(data_hex[2:])
+        raw_topics = [bytes.fromhex(t[2:]) for t in topics[1:]]
+        if self.fast:
+            values = raw_topics + [data[i : i + 32] for i in range(0, 32 * len(self.plain), 32)]
+            names = [n for n, _ in self.indexed + self.plain]
+            return {n: w(v) for n, w, v in zip(names, self.words, values, strict=True)}  # type: ignore[misc]
+        args: dict[str, Any] = {}
+        for (name, t), topic in zip(self.indexed, raw_topics, strict=True):
+            (args[name],) = decode([t], topic)
+        for (name, _), value in zip(
+            self.plain, decode([t for _, t in self.plain], data), strict=True
+        ):
+            args[name] = value
+        for name in self.addresses:
+            args[name] = _checksum(args[name])
+        return args
 
 
 def decode_revert(data: str | bytes | None) -> str | None:

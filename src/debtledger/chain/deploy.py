@@ -44,14 +44,15 @@ class Deployment:
 
 
 def deploy(writer: ChainWriter, admin: LocalAccount) -> Deployment:
-    """Deploy Consortium and ClaimRegistry (bound to it) as `admin`, through the outbox."""
+    """Deploy the Consortium, then every other contract bound to it, as `admin`, through the
+    outbox."""
     nonce = writer.nonce(admin.address)
     addresses: dict[str, str] = {}
     block = 0
     for name in CONTRACTS:
         art = compile_contract(name)
         init = art.bytecode
-        if name == "ClaimRegistry":
+        if name != "Consortium":
             init += encode(["address"], [addresses["Consortium"]])
         write = Write(
             abi=None,

@@ -56,6 +56,12 @@ REVERTS: dict[str, type[ContractRefused]] = {
     "registry: mandatee is not an agency": Rejected,
     "registry: mandate expiry is in the past": Rejected,
     "registry: amount must be positive": Rejected,
+    # EvidenceAnchor
+    "anchor: caller may not anchor": Forbidden,
+    "anchor: empty root": Rejected,
+    "anchor: empty batch": Rejected,
+    "anchor: batch too large": Rejected,
+    "anchor: root already anchored": Conflict,
 }
 
 
