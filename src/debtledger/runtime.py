@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from debtledger.chain.abi import ContractABI
 from debtledger.chain.committer import Committer
-from debtledger.chain.compile import CONTRACTS, compile_contract
+from debtledger.chain.compile import compile_contract
 from debtledger.chain.deploy import Deployment
 from debtledger.chain.events import EventReader
 from debtledger.chain.keys import KeyStore
@@ -94,7 +94,10 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventReader:
-        return EventReader(self.writer.rpc, {self.address(n): self.abi(n) for n in CONTRACTS})
+        """Events of the contracts this deployment holds (a record made before a contract
+        was added to the consortium simply lacks it)."""
+        addresses = self.deployment.addresses
+        return EventReader(self.writer.rpc, {a: self.abi(n) for n, a in addresses.items()})
 
     @cached_property
     def indexer(self) -> Indexer:

@@ -61,4 +61,4 @@ def test_writes_wait_for_the_nodes_blocks_and_pay_its_fees(remote: Settings) -> 
     assert int(receipt["effectiveGasPrice"], 16) > 0  # paid at the node's price
     assert ClaimService(rt).show(new_claim("R-1").claim_id)["owner"] == "bank-a"
     assert rt.deployment.block > 0 and rt.deployment.evm_version == "shanghai"
-    assert set(rt.deployment.source_sha256) == {"Consortium", "ClaimRegistry"}
+    assert set(rt.deployment.source_sha256) == {"Consortium", "ClaimRegistry", "EvidenceAnchor"}
