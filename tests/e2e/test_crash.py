@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from debtledger.chain.compile import CONTRACTS
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.chain.writer import Write
 from debtledger.errors import ChainError
@@ -118,7 +119,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, trial: int) -> None
             assert counts == (1, 1), f"claim {i}: (registered, repaid) = {counts}, {kills} kills"
             shown = ledger.claims.show(cid)
             assert (shown["owner"], shown["outstanding_fen"]) == ("bank-a", 10_000 - (1 + i % 7))
-        assert ledger.rt.outbox.counts() == {"mined": 2 * CLAIMS + len(ORGS) + 2}
+        assert ledger.rt.outbox.counts() == {"mined": 2 * CLAIMS + len(ORGS) + len(CONTRACTS)}
     finally:
         snapshots.stop()
         node.stop(snapshot=False)
