@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     gas_price_wei: int | None = Field(
         default=None, description="Gas price for a remote node; unset: the node's eth_gasPrice."
     )
-    group_size: int = 64
 
     @cached_property
     def local_node(self) -> bool:

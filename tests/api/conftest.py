@@ -11,10 +11,9 @@ import httpx
 import pytest
 import uvicorn
 
-from debtledger.access.service import AccessService
 from debtledger.api.app import create_app
 from debtledger.config import Settings
-from tests.api.flows import ROLES
+from tests.api.flows import ROLES, host_with_keys
 from tests.conftest import Ledger, free_port
 
 
@@ -46,10 +45,4 @@ def api(ledger: Ledger) -> Iterator[httpx.Client]:
 @pytest.fixture
 def h(ledger: Ledger) -> dict[str, dict[str, str]]:
     """An API key (as headers) for each organisation of ROLES, hosted by the ledger's service."""
-    access = AccessService(ledger.rt)
-    out = {}
-    for org, role in ROLES.items():
-        access.host(org, [role], idem_key=f"host:{org}")
-        access.add_member(org, "ops")
-        out[org] = {"Authorization": f"Bearer {access.issue_key(org, 'ops', role).key}"}
-    return out
+    return host_with_keys(ledger.rt, ROLES)

@@ -7,6 +7,9 @@ from typing import Any
 
 import httpx
 
+from debtledger.access.service import AccessService
+from debtledger.runtime import Runtime
+
 ROLES = {"bank-a": "CREDITOR", "bank-b": "CREDITOR", "agency-x": "AGENCY", "regulator": "REGULATOR"}
 CLAIM = {"debtor_pseudonym": "0x" + "ab" * 32, "principal_fen": 50_000, "due_date": "2026-06-30"}
 
@@ -26,3 +29,14 @@ def register(
     api: httpx.Client, h: dict[str, dict[str, str]], ref: str, org: str = "bank-a"
 ) -> dict[str, Any]:
     return mined(api, api.post("/claims", json={"claim_ref": ref, **CLAIM}, headers=h[org]), h[org])
+
+
+def host_with_keys(rt: Runtime, roles: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Host each organisation with a member "ops"; its API key as request headers."""
+    access = AccessService(rt)
+    out = {}
+    for org, role in roles.items():
+        access.host(org, [role], idem_key=f"host:{org}")
+        access.add_member(org, "ops")
+        out[org] = {"Authorization": f"Bearer {access.issue_key(org, 'ops', role).key}"}
+    return out

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from debtledger.access.service import AccessService
+from tests.api.flows import host_with_keys
 from tests.conftest import Ledger, new_claim
 
 ROLES = {
@@ -24,12 +24,7 @@ ROLES = {
 @pytest.fixture
 def keys(ledger: Ledger) -> dict[str, dict[str, str]]:
     """Claims A-1..A-3 of bank-a (A-2 mandated to agency-x), B-1 of bank-b; indexed."""
-    access = AccessService(ledger.rt)
-    headers = {}
-    for org, role in ROLES.items():
-        access.host(org, [role], idem_key=f"host:{org}")
-        access.add_member(org, "ops")
-        headers[org] = {"Authorization": f"Bearer {access.issue_key(org, 'ops', role).key}"}
+    headers = host_with_keys(ledger.rt, ROLES)
     c = ledger.claims
     for ref in ("A-1", "A-2", "A-3"):
         c.register("bank-a", new_claim(ref), idem_key=ref)

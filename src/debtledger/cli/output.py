@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -89,7 +88,3 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

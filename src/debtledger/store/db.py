@@ -65,11 +65,6 @@ def take_turns(conn: Connection, name: str) -> None:
         )
 
 
-def sqlite_engine(path: Path) -> Engine:
-    """The SQLite engine of `make_engine` for a file path."""
-    return make_engine(f"sqlite:///{path}")
-
-
 def alembic_config() -> Config:
     """Alembic's configuration, pointing at the migrations shipped in this package."""
     cfg = Config()

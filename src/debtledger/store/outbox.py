@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from debtledger.store.db import sqlite_engine, take_turns
+from debtledger.store.db import take_turns
 from debtledger.store.models import metadata, nonce_table, outbox_table
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "metadata",
     "nonce_table",
     "outbox_table",
-    "sqlite_engine",
 ]
 
 
