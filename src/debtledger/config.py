@@ -36,6 +36,25 @@ class Settings(BaseSettings):
         default=None, description="Gas price for a remote node; unset: the node's eth_gasPrice."
     )
 
+    # Privacy: the linkage service's PRF key and the PII vault's master keys (hex, 32 bytes).
+    # Unset in local mode: derived from the data folder's dev secret; required otherwise.
+    linkage_key: str | None = Field(default=None, description="Pseudonym PRF key, 64 hex.")
+    vault_master_keys: str | None = Field(
+        default=None,
+        description="Vault master keys as 'id:hex,id:hex'; the first wraps new data keys.",
+    )
+
+    # Masked contact gateway: where it sends.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_sender: str = "collections@debtledger.invalid"
+    sms_provider_url: str = "http://127.0.0.1:8026/messages"
+    sms_provider_token: str | None = None
+
+    # Evidence batching: a batch closes at this many items or after this many seconds.
+    evidence_batch_size: int = 10_000
+    evidence_batch_seconds: float = 5.0
+
     @cached_property
     def local_node(self) -> bool:
         """True when DebtLedger itself runs the node (anvil) rather than using `rpc_url`."""
@@ -55,6 +74,10 @@ class Settings(BaseSettings):
         return self.data_dir / "keys"
 
     @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
     def deployment_file(self) -> Path:
         return self.data_dir / "deployment.json"
 
@@ -70,6 +93,10 @@ class Settings(BaseSettings):
         if self.mode != "local" and self.key_password == DEFAULT_KEY_PASSWORD:
             raise ConfigError(
                 "set DEBTLEDGER_KEY_PASSWORD: the default key password is for local mode"
+            )
+        if self.mode != "local" and not (self.linkage_key and self.vault_master_keys):
+            raise ConfigError(
+                "set DEBTLEDGER_LINKAGE_KEY and DEBTLEDGER_VAULT_MASTER_KEYS outside local mode"
             )
 
 

@@ -196,3 +196,42 @@ api_keys_table = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
 )
+
+# ---------------------------------------------------------------- evidence
+
+# Evidence items: content-addressed blobs (the file lives in the data folder under its
+# SHA-256) with signed metadata; `batch_id` and `leaf_index` once a batch holds the item.
+evidence_items_table = Table(
+    "evidence_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("content_hash", LargeBinary(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("claim_id", LargeBinary(32), nullable=True, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("organisation", String(63), nullable=False),
+    Column("submitter", String(42), nullable=False),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("statement", Text, nullable=False),  # the signed metadata, canonical JSON
+    Column("signature", LargeBinary(65), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("batch_id", Integer, ForeignKey("evidence_batches.id"), nullable=True),
+    Column("leaf_index", Integer, nullable=True),
+    Index("ix_evidence_items_batch_id_leaf_index", "batch_id", "leaf_index"),
+)
+
+# Batches: the RFC 6962 root over their items' leaf hashes, and where it was anchored.
+evidence_batches_table = Table(
+    "evidence_batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("root", LargeBinary(32), nullable=False, unique=True),
+    Column("count", Integer, nullable=False),
+    Column("organisation", String(63), nullable=False),
+    Column("closed_at", Float, nullable=False),
+    Column("operation_id", BigInteger, nullable=True),  # the outbox write that anchors it
+    Column("tx_hash", String(66), nullable=True),
+    Column("block_number", BigInteger, nullable=True),
+    Column("block_time", BigInteger, nullable=True),
+)
