@@ -79,3 +79,34 @@ class PolicyRefused(ContractRefused):
 
 class Rejected(ContractRefused):
     """Raised when a contract refuses input values (amounts, dates, empty fields)."""
+
+
+class VerificationFailed(InvalidProof):
+    """Raised when an evidence receipt or package does not verify; `check` names the check
+    that failed and `steps` holds every check made, in order."""
+
+    def __init__(self, check: str, message: str, steps: list[object] | None = None) -> None:
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.steps = steps or []
+
+
+class VaultError(DebtLedgerError):
+    """Raised when the PII vault cannot decrypt: wrong or missing master key, tampered or
+    moved ciphertext; never says which byte was wrong."""
+
+
+class Erased(VaultError):
+    """Raised when the debtor's personal data was erased (its data key destroyed)."""
+
+
+class DeliveryFailed(DebtLedgerError):
+    """Raised when a channel could not hand a message over; says why and the provider's
+    status, never the address or number it was for."""
+
+    def __init__(self, channel: str, reason: str, *, status: int | str | None = None) -> None:
+        suffix = f" (status {status})" if status is not None else ""
+        super().__init__(f"{channel} delivery failed: {reason}{suffix}")
+        self.channel = channel
+        self.reason = reason
+        self.status = status

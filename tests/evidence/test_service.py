@@ -1,0 +1,101 @@
+"""Evidence end to end on a real node: add items, batch, anchor, receipts that verify
+offline and on chain, and each kind of tampering failing the check that names it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from debtledger.errors import InvalidInput, NotFound, VerificationFailed
+from debtledger.evidence.receipts import ChainView, verify_receipt
+from debtledger.evidence.service import EvidenceService, NewItem
+from tests.conftest import Ledger, new_claim
+
+pytestmark = pytest.mark.xdist_group("evidence-e2e")
+
+
+@pytest.fixture
+def evidence(ledger: Ledger) -> EvidenceService:
+    return EvidenceService(ledger.rt)
+
+
+def test_ten_thousand_items_anchor_in_one_batch_and_every_receipt_verifies(
+    ledger: Ledger, evidence: EvidenceService, tmp_path: Path
+) -> None:
+    claim = new_claim("EV-1")
+    ledger.claims.register("bank-a", claim, idem_key="ev-1")
+    contents = [f"call {i} transcript".encode() for i in range(10_000)]
+    added = evidence.add_many(
+        "bank-a",
+        [NewItem(c, "message", "text/plain", claim.claim_id) for c in contents],
+    )
+    assert len({a["id"] for a in added}) == 10_000
+    assert evidence.pending_count("bank-a") == 10_000
+
+    (batch,) = evidence.run("bank-a")
+    assert batch.count == 10_000 and batch.block_number is not None
+    assert evidence.pending_count() == 0
+    receipts = dict(evidence.receipts(batch.id))
+    assert len(receipts) == 10_000
+    url = ledger.settings.node_url
+    chain = ChainView(url)
+    for item, content in zip(added, contents, strict=True):
+        receipt = json.loads(receipts[item["id"]])
+        checks = [s.check for s in verify_receipt(receipt, content, chain=chain)]
+        assert checks[-1] == "anchor-transaction"  # every check ran
+    one = json.loads(receipts[added[42]["id"]])
+    assert one == json.loads(evidence.receipt(added[42]["id"]))
+    with pytest.raises(VerificationFailed) as exc:
+        verify_receipt(one, b"call 42 transcripT", rpc_url=url)
+    assert exc.value.check == "content-hash"
+
+
+def test_item_added_twice_is_one_item_and_anchoring_is_not_repeated(
+    ledger: Ledger, evidence: EvidenceService
+) -> None:
+    first = evidence.add("bank-a", NewItem(b"receipt 1", "receipt", "text/plain"))
+    assert evidence.add("bank-a", NewItem(b"receipt 1", "receipt", "text/plain"))["id"] in (
+        first["id"],
+        first["id"] + 1,  # a later second: another statement, another item
+    )
+    batches = evidence.run()
+    assert [b.count for b in batches] in ([1], [2])
+    assert evidence.run() == []  # nothing left to close or anchor
+    # A rerun with a fresh runtime finds nothing to anchor twice.
+    assert EvidenceService(ledger.reopen().rt).run() == []
+
+
+def test_interrupted_anchoring_is_finished_once(ledger: Ledger, evidence: EvidenceService) -> None:
+    evidence.add("bank-a", NewItem(b"legal notice", "legal-notice", "text/plain"))
+    batch = evidence.close_batch("bank-a")
+    assert batch is not None and batch.block_number is None  # closed, not anchored: a crash
+    (done,) = EvidenceService(ledger.reopen().rt).run()
+    assert done.id == batch.id and done.block_number is not None
+    anchored = ledger.rt.writer.call(
+        ledger.rt.abi("EvidenceAnchor"), ledger.rt.address("EvidenceAnchor"), "anchored",
+        batch.root,
+    )
+    assert anchored[2] == 1
+
+
+def test_bad_metadata_is_refused_before_anything_is_stored(
+    ledger: Ledger, evidence: EvidenceService
+) -> None:
+    with pytest.raises(InvalidInput, match="kind"):
+        evidence.add("bank-a", NewItem(b"x", "gossip", "text/plain"))
+    with pytest.raises(InvalidInput, match="media_type"):
+        evidence.add("bank-a", NewItem(b"x", "message", "not a type"))
+    with pytest.raises(InvalidInput, match="empty"):
+        evidence.add("bank-a", NewItem(b"", "message", "text/plain"))
+    assert evidence.pending_count() == 0
+    assert not any(p.name.startswith(".incoming") for p in evidence.blobs.folder.glob("*"))
+
+
+def test_receipt_of_an_unbatched_item_is_not_found(evidence: EvidenceService) -> None:
+    item = evidence.add("bank-a", NewItem(b"promise", "promise-to-pay", "text/plain"))
+    with pytest.raises(NotFound, match="not in a batch"):
+        evidence.receipt(item["id"])
+    with pytest.raises(NotFound):
+        evidence.item(10**9)
