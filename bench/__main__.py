@@ -17,6 +17,7 @@ BENCHMARKS = {
     "indexer": "bench.bench_indexer",
     "api_latency": "bench.bench_api_latency",
     "load": "bench.bench_load",
+    "privacy": "bench.bench_privacy",
 }
 
 

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
 
     # Privacy: the linkage service's PRF key and the PII vault's master keys (hex, 32 bytes).
-    # Unset in local mode: derived from the data folder's dev secret; required otherwise.
+    # Unset in local mode: random keys made once in the data folder (secrets/); required otherwise.
     linkage_key: str | None = Field(default=None, description="Pseudonym PRF key, 64 hex.")
     vault_master_keys: str | None = Field(
         default=None,

@@ -235,3 +235,46 @@ evidence_batches_table = Table(
     Column("block_number", BigInteger, nullable=True),
     Column("block_time", BigInteger, nullable=True),
 )
+
+# ---------------------------------------------------------------- privacy
+
+# The PII vault's data keys: one random AES-256 key per debtor pseudonym, wrapped
+# (AES-256-GCM, nonce || ciphertext || tag) by the master key `master_key_id`. Erasure
+# destroys the wrapped key (NULL) and records when.
+vault_keys_table = Table(
+    "vault_keys",
+    metadata,
+    Column("debtor", LargeBinary(32), primary_key=True),
+    Column("master_key_id", String(32), nullable=False, index=True),
+    Column("wrapped_key", LargeBinary(60), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("erased_at", Float, nullable=True),
+)
+
+# The vault's fields: each value AES-256-GCM under its debtor's data key, bound (AAD) to the
+# debtor and field name; `ciphertext` starts with the format version byte.
+vault_fields_table = Table(
+    "vault_fields",
+    metadata,
+    Column("debtor", LargeBinary(32), ForeignKey("vault_keys.debtor"), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("nonce", LargeBinary(12), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Every decryption of personal data: who, for what, when; written in the transaction that
+# reads the ciphertext. The evidence store anchors these records.
+pii_access_table = Table(
+    "pii_access",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("accessed_at", Float, nullable=False, index=True),
+    Column("actor_org", String(63), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("debtor", LargeBinary(32), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("claim_id", LargeBinary(32), nullable=True),
+    Index("ix_pii_access_debtor_id", "debtor", "id"),
+)
