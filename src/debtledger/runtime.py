@@ -21,6 +21,9 @@ from debtledger.chain.keys import KeyStore
 from debtledger.chain.rpc import Rpc
 from debtledger.chain.writer import ChainWriter
 from debtledger.config import Settings
+from debtledger.privacy.keys import linkage_key, master_keys
+from debtledger.privacy.pseudonym import LinkageService
+from debtledger.privacy.vault import Vault
 from debtledger.store.db import make_engine, migrate
 from debtledger.store.indexer import Indexer
 from debtledger.store.outbox import Outbox
@@ -110,3 +113,13 @@ class Runtime:
             chain_id=self.chain_id,
             start_block=self.deployment.block,
         )
+
+    @cached_property
+    def vault(self) -> Vault:
+        """The PII vault in this runtime's store, under the configured master keys."""
+        return Vault(self.engine, master_keys(self.settings))
+
+    @cached_property
+    def linkage(self) -> LinkageService:
+        """The pseudonym linkage service; only creditors' services call it."""
+        return LinkageService(linkage_key(self.settings))
