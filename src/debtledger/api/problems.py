@@ -20,13 +20,18 @@ from debtledger.errors import (
     Conflict,
     ContractRefused,
     DebtLedgerError,
+    DeliveryFailed,
+    Erased,
     Forbidden,
     InvalidInput,
+    InvalidProof,
     NodeUnavailable,
     NotFound,
     PolicyRefused,
     Rejected,
     Unauthorized,
+    VaultError,
+    VerificationFailed,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -35,6 +40,10 @@ MEDIA_TYPE = "application/problem+json"
 STATUS: tuple[tuple[type[DebtLedgerError], int], ...] = (
     (Unauthorized, 401),
     (InvalidInput, 422),
+    (InvalidProof, 422),
+    (Erased, 410),
+    (VaultError, 500),
+    (DeliveryFailed, 502),
     (ClaimNotFound, 404),
     (NotFound, 404),
     (Forbidden, 403),
@@ -72,6 +81,8 @@ def _domain(_: Request, exc: Exception) -> JSONResponse:
         extra = {"field": exc.field, "row": exc.row}
     if isinstance(exc, ContractRefused):
         extra = {"rule": exc.rule}
+    if isinstance(exc, VerificationFailed):
+        extra = {"check": exc.check}
     return problem(status_of(exc), type(exc).__name__, str(exc), **extra)
 
 
