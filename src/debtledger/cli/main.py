@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -18,8 +17,12 @@ from debtledger.access.service import AccessService
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.claims.service import ClaimService
 from debtledger.cli import background
+from debtledger.cli.common import As, Claim, IdemKey, Json
+from debtledger.cli.common import new_key as _key
+from debtledger.cli.common import runtime as _runtime
+from debtledger.cli.common import settings as _settings
+from debtledger.cli.common import tx_summary as _tx
 from debtledger.cli.output import emit, handled
-from debtledger.config import Settings, get_settings
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
 from debtledger.errors import ChainError, InvalidInput
 from debtledger.orgs.service import OrgService
@@ -36,33 +39,6 @@ claim_app = typer.Typer(
 app.add_typer(node_app, name="node")
 app.add_typer(org_app, name="org")
 app.add_typer(claim_app, name="claim")
-
-Json = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
-As = Annotated[str, typer.Option("--as", help="The organisation acting (its key signs).")]
-Claim = Annotated[str, typer.Argument(help="Claim reference or 0x id.")]
-IdemKey = Annotated[
-    str | None,
-    typer.Option(
-        "--idempotency-key", help="Makes a retried command safe: the same key is one write."
-    ),
-]
-
-
-def _settings() -> Settings:
-    return get_settings()
-
-
-def _runtime() -> Runtime:
-    return Runtime(_settings())
-
-
-def _key(given: str | None, what: str) -> str:
-    return given or f"{what}:{uuid.uuid4()}"
-
-
-def _tx(entry: Any) -> dict[str, Any]:
-    return {"tx_hash": entry.tx_hash, "block": entry.block_number, "status": entry.status.value}
-
 
 # ---------------------------------------------------------------------------- node
 
