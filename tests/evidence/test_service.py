@@ -74,7 +74,9 @@ def test_interrupted_anchoring_is_finished_once(ledger: Ledger, evidence: Eviden
     (done,) = EvidenceService(ledger.reopen().rt).run()
     assert done.id == batch.id and done.block_number is not None
     anchored = ledger.rt.writer.call(
-        ledger.rt.abi("EvidenceAnchor"), ledger.rt.address("EvidenceAnchor"), "anchored",
+        ledger.rt.abi("EvidenceAnchor"),
+        ledger.rt.address("EvidenceAnchor"),
+        "anchored",
         batch.root,
     )
     assert anchored[2] == 1

@@ -22,6 +22,7 @@ from debtledger.cli.common import new_key as _key
 from debtledger.cli.common import runtime as _runtime
 from debtledger.cli.common import settings as _settings
 from debtledger.cli.common import tx_summary as _tx
+from debtledger.cli.evidence import evidence_app
 from debtledger.cli.output import emit, handled
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
 from debtledger.errors import ChainError, InvalidInput
@@ -39,6 +40,7 @@ claim_app = typer.Typer(
 app.add_typer(node_app, name="node")
 app.add_typer(org_app, name="org")
 app.add_typer(claim_app, name="claim")
+app.add_typer(evidence_app, name="evidence")
 
 # ---------------------------------------------------------------------------- node
 

