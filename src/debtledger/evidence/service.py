@@ -9,6 +9,8 @@ batch whose anchoring was interrupted is anchored exactly once when `run` is cal
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,9 +19,11 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
 
+from debtledger.access.service import Principal
 from debtledger.chain.writer import Write
+from debtledger.claims.readmodel import ClaimReads
 from debtledger.claims.service import ClaimService
-from debtledger.errors import NotFound
+from debtledger.errors import DebtLedgerError, Forbidden, NotFound
 from debtledger.evidence.blobs import CHUNK, BlobStore
 from debtledger.evidence.merkle import MerkleTree
 from debtledger.evidence.package import PackageItem, build_package
@@ -30,6 +34,7 @@ from debtledger.runtime import Runtime
 from debtledger.store.models import evidence_batches_table as batches
 from debtledger.store.models import evidence_items_table as items
 
+log = logging.getLogger(__name__)
 MAX_FILE = 2 * 1024**3  # 2 GiB: a long call recording fits, a runaway upload does not
 
 
@@ -318,6 +323,66 @@ class EvidenceService:
         for _, data in self.receipts(it["batch_id"], only=[item_id]):
             return data
         raise NotFound(f"no receipt for evidence item {item_id}")
+
+    # ------------------------------------------------------------------ who may do what
+
+    def check_may_add(self, principal: Principal, claim_id: bytes | None) -> None:
+        """Creditors and agencies add evidence of claims they hold or are mandated on (or of
+        no claim); the gateway and courts of any claim; a regulator only reads."""
+        if principal.role == "REGULATOR":
+            raise Forbidden("a regulator's API keys are read-only")
+        if claim_id is not None and principal.role in ("CREDITOR", "AGENCY"):
+            ClaimReads(self.rt.engine).get(principal, "0x" + claim_id.hex())
+
+    def check_may_read(self, principal: Principal, item: dict[str, Any], content: bool) -> None:
+        """Metadata and receipts: whoever may see the item's claim, its submitter, courts and
+        regulators. The file itself (it may hold personal data): its submitter, the claim's
+        owner and courts. Anyone else: not found."""
+        if principal.role == "COURT" or principal.org == item["organisation"]:
+            return
+        may_see_claim = principal.role == "REGULATOR"
+        if item["claim_id"] and principal.role in ("CREDITOR", "AGENCY"):
+            try:
+                ClaimReads(self.rt.engine).get(principal, item["claim_id"])
+                may_see_claim = True
+            except NotFound:
+                pass
+        if not may_see_claim:
+            raise NotFound(f"no evidence item {item['id']}")
+        if content and principal.role != "CREDITOR":
+            raise Forbidden("only the submitter, the claim's owner and courts get the file")
+
+    # ------------------------------------------------------------------ background
+
+    def follow(self, stop: threading.Event, tick_s: float = 0.5) -> None:
+        """Until `stop` is set: close and anchor batches once the waiting items reach the
+        batch size, or once the oldest has waited `evidence_batch_seconds`. A failed turn
+        (node down) is tried again at the next tick; nothing is lost meanwhile."""
+        settings = self.rt.settings
+        while not stop.is_set():
+            try:
+                with self.rt.engine.connect() as conn:
+                    count, oldest = conn.execute(
+                        select(func.count(), func.min(items.c.submitted_at)).where(
+                            items.c.batch_id.is_(None)
+                        )
+                    ).one()
+                waited = time.time() - oldest if oldest is not None else 0.0
+                unanchored = self._unanchored()
+                if (
+                    count >= settings.evidence_batch_size
+                    or (count and waited >= settings.evidence_batch_seconds)
+                    or unanchored
+                ):
+                    self.run()
+            except DebtLedgerError as exc:
+                log.warning("evidence batching failed, retrying: %s", exc)
+            stop.wait(tick_s)
+
+    def _unanchored(self) -> bool:
+        with self.rt.engine.connect() as conn:
+            q = select(batches.c.id).where(batches.c.block_number.is_(None)).limit(1)
+            return conn.execute(q).first() is not None
 
     # ------------------------------------------------------------------ court package
 
