@@ -4,6 +4,8 @@ offline and on chain, and each kind of tampering failing the check that names it
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,36 @@ def test_receipt_of_an_unbatched_item_is_not_found(evidence: EvidenceService) ->
         evidence.receipt(item["id"])
     with pytest.raises(NotFound):
         evidence.item(10**9)
+
+
+def test_background_batcher_anchors_by_time_and_by_size(ledger: Ledger) -> None:
+    settings = ledger.rt.settings
+    settings.evidence_batch_seconds = 0.5
+    settings.evidence_batch_size = 3
+    evidence = EvidenceService(ledger.rt)
+    stop = threading.Event()
+    worker = threading.Thread(target=evidence.follow, args=(stop, 0.05), daemon=True)
+    worker.start()
+    try:
+        evidence.add("bank-a", NewItem(b"alone", "message", "text/plain"))
+        deadline = time.monotonic() + 10
+        while evidence.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert evidence.pending_count() == 0  # closed by time
+        settings.evidence_batch_seconds = 3600.0  # from now on only size closes a batch
+        evidence.add_many(
+            "bank-a", [NewItem(f"n{i}".encode(), "message", "text/plain") for i in range(2)]
+        )
+        time.sleep(0.5)
+        assert evidence.pending_count() == 2  # neither full nor old enough
+        evidence.add("bank-a", NewItem(b"third", "message", "text/plain"))
+        deadline = time.monotonic() + 10
+        while evidence.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert evidence.pending_count() == 0  # closed by size
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    counts = sorted(evidence.batch(i).count for i in (1, 2))
+    assert counts == [1, 3]
+    assert all(evidence.batch(i).block_number for i in (1, 2))

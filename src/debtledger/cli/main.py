@@ -534,7 +534,8 @@ def serve_cmd(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Run migrations, the local node (when configured), the indexer and the API."""
+    """Run migrations, the local node (when configured), the indexer, the evidence batcher
+    and the API."""
     settings = _settings()
     url = f"http://{host}:{port}"
     if stop:
@@ -555,17 +556,23 @@ def serve_cmd(
     import uvicorn
 
     from debtledger.api.app import create_app
+    from debtledger.evidence.service import EvidenceService
 
     rt = Runtime(settings)
     indexer = rt.indexer  # migrations ran, the deployment is known
     stopping = threading.Event()
-    follower = threading.Thread(target=indexer.follow, args=(stopping, 0.5), daemon=True)
-    follower.start()
+    workers = [
+        threading.Thread(target=indexer.follow, args=(stopping, 0.5), daemon=True),
+        threading.Thread(target=EvidenceService(rt).follow, args=(stopping,), daemon=True),
+    ]
+    for worker in workers:
+        worker.start()
     try:
         uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
     finally:
         stopping.set()
-        follower.join(timeout=10)
+        for worker in workers:
+            worker.join(timeout=10)
 
 
 # ---------------------------------------------------------------------------- demo
