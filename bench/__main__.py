@@ -18,6 +18,7 @@ BENCHMARKS = {
     "api_latency": "bench.bench_api_latency",
     "load": "bench.bench_load",
     "privacy": "bench.bench_privacy",
+    "evidence": "bench.bench_evidence",
 }
 
 

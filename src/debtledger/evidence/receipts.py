@@ -106,8 +106,14 @@ def render_receipts(
     tail = (
         f'"root":"0x{tree.root.hex()}","tree_size":{len(tree)},"algorithm":"{ALGORITHM}"}}}}'
     ).encode()
+    # Every node as a JSON string once, so a path is a join of ready strings.
+    levels = [[f'"0x{h.hex()}"' for h in level] for level in tree.levels[:-1]]
     for index, item in enumerate(items):
-        path = ",".join(f'"0x{p.hex()}"' for p in tree.proof(index))
+        path, i = [], index
+        for level in levels:
+            if i ^ 1 < len(level):
+                path.append(level[i ^ 1])
+            i >>= 1
         yield (
             item.item_id,
             b"".join(
@@ -116,7 +122,7 @@ def render_receipts(
                     f',"item_id":{item.item_id},"signature":"0x{item.signature.hex()}",'
                     f'"leaf_hash":"0x{item.leaf_hash.hex()}","statement":'.encode(),
                     item.statement.encode(),
-                    f',"merkle":{{"leaf_index":{index},"path":[{path}],'.encode(),
+                    f',"merkle":{{"leaf_index":{index},"path":[{",".join(path)}],'.encode(),
                     tail,
                 )
             ),

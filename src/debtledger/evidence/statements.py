@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from coincurve import PrivateKey, PublicKey
@@ -35,6 +35,7 @@ KINDS = (
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 _HEX32 = re.compile(r"^[0-9a-f]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ORGANISATION = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as organisation names are
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,30 @@ class Statement:
             self.claim_id.startswith("0x") and _HEX32.match(self.claim_id[2:])
         ):
             raise InvalidInput("must be 0x followed by 64 lower-case hex digits", field="claim")
+        if not _ORGANISATION.match(self.organisation):
+            raise InvalidInput("must be an organisation name", field="organisation")
         if not _ADDRESS.match(self.submitter):
             raise InvalidInput("must be a 0x address", field="submitter")
-        if self.size < 0 or self.submitted_at < 0 or self.v != STATEMENT_VERSION:
+        if (
+            type(self.size) is not int
+            or type(self.submitted_at) is not int
+            or self.size < 0
+            or self.submitted_at < 0
+            or self.v != STATEMENT_VERSION
+        ):
             raise InvalidInput("size, time and version must be valid", field="statement")
 
     def canonical(self) -> bytes:
-        """The exact bytes that are signed and hashed into the tree."""
-        return canonical_json(asdict(self))
+        """The exact bytes that are signed and hashed into the tree: `canonical_json` of
+        the fields. Every field is validated to need no JSON escaping (hex digits, names,
+        media types, integers), so they are written directly, in sorted key order."""
+        claim = f'"{self.claim_id}"' if self.claim_id is not None else "null"
+        return (
+            f'{{"claim_id":{claim},"content_sha256":"{self.content_sha256}",'
+            f'"kind":"{self.kind}","media_type":"{self.media_type}",'
+            f'"organisation":"{self.organisation}","size":{self.size},'
+            f'"submitted_at":{self.submitted_at},"submitter":"{self.submitter}","v":{self.v}}}'
+        ).encode()
 
     @property
     def leaf_hash(self) -> bytes:
