@@ -142,9 +142,9 @@ def test_court_package_round_trip_and_tampered_package(  # type: ignore[no-untyp
     assert code == 0, err
     ledger.claims.repay(new_claim("EVC-1").claim_id, "bank-a", 500, "bank ref 1", idem_key="r1")
     package = tmp_path / "EVC-1.zip"
-    code, out, err = cli(f"evidence package EVC-1 -o {package} --json")  # anchors the waiting item
+    code, out, err = cli(f"evidence package EVC-1 -o {package} --json")  # anchors the waiting
     assert code == 0, err
-    assert json.loads(out)["items"] == 2
+    assert json.loads(out)["items"] == 3  # recording, promise, and the repayment's own record
     with zipfile.ZipFile(package) as zf:
         names = set(zf.namelist())
         assert {"manifest.json", "claim.json", "report.html", "report.pdf", "README.txt"} <= names
@@ -155,7 +155,7 @@ def test_court_package_round_trip_and_tampered_package(  # type: ignore[no-untyp
     url = ledger.settings.node_url
     code, out, _ = cli(f"evidence verify-package {package} --rpc {url} --json")
     assert code == 0, out
-    assert json.loads(out)["items"] == 2
+    assert json.loads(out)["items"] == 3
 
     # One byte of one evidence file changed (and the manifest fixed up to match): the
     # receipt check still catches it.

@@ -136,3 +136,20 @@ def test_background_batcher_anchors_by_time_and_by_size(ledger: Ledger) -> None:
     counts = sorted(evidence.batch(i).count for i in (1, 2))
     assert counts == [1, 3]
     assert all(evidence.batch(i).block_number for i in (1, 2))
+
+
+def test_every_repayment_becomes_evidence_once(ledger: Ledger, evidence: EvidenceService) -> None:
+    claim = new_claim("EV-R")
+    ledger.claims.register("bank-a", claim, idem_key="ev-r")
+    entry = ledger.claims.repay(claim.claim_id, "bank-a", 1_500, "bank ref 77", idem_key="rp-1")
+    again = ledger.claims.repay(claim.claim_id, "bank-a", 1_500, "bank ref 77", idem_key="rp-1")
+    assert again.tx_hash == entry.tx_hash
+    (item,) = evidence.items_of_claim(claim.claim_id)
+    assert (item["kind"], item["organisation"]) == ("repayment", "bank-a")
+    record = json.loads(evidence.content_path(item["id"]).read_bytes())
+    assert record["amount_fen"] == 1_500 and record["tx_hash"] == entry.tx_hash
+    assert "bank ref 77" not in json.dumps(record)  # the receipt text only as its hash
+    (batch,) = evidence.run()
+    receipt = json.loads(evidence.receipt(item["id"]))
+    verify_receipt(receipt, evidence.content_path(item["id"]), rpc_url=ledger.settings.node_url)
+    assert batch.count == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +23,7 @@ from eth_utils import keccak
 from debtledger.chain.writer import Write
 from debtledger.domain.claims import CSV_COLUMNS, ClaimStatus, NewClaim, from_timestamp, parse_claim
 from debtledger.errors import InvalidInput
+from debtledger.evidence.service import EvidenceService, NewItem
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
 from debtledger.store.outbox import Entry
@@ -359,7 +361,26 @@ class ClaimService:
         if amount_fen <= 0:
             raise InvalidInput("amount must be positive", field="amount_fen")
         receipt_hash = hashlib.sha256(receipt.encode()).digest()
-        return self._do(by, "record_repayment", (claim_id, amount_fen, receipt_hash), idem_key)
+        entry = self._do(by, "record_repayment", (claim_id, amount_fen, receipt_hash), idem_key)
+        # Every repayment becomes evidence: what was recorded, by whom, in which transaction
+        # (the same write retried is the same document, so the same item).
+        record = {
+            "claim_id": "0x" + claim_id.hex(),
+            "amount_fen": amount_fen,
+            "receipt_sha256": receipt_hash.hex(),
+            "recorded_by": self.orgs.address(by),
+            "tx_hash": entry.tx_hash,
+        }
+        EvidenceService(self.rt).add(
+            by,
+            NewItem(
+                json.dumps(record, sort_keys=True).encode(),
+                "repayment",
+                "application/json",
+                claim_id,
+            ),
+        )
+        return entry
 
     def settle(self, claim_id: bytes, owner: str, note: str, *, idem_key: str) -> Entry:
         return self._do(

@@ -14,6 +14,7 @@ from debtledger.cli.common import As, Claim, Json, runtime
 from debtledger.cli.output import emit, handled
 from debtledger.domain.claims import parse_claim_id
 from debtledger.errors import VerificationFailed
+from debtledger.evidence.court import court_package
 from debtledger.evidence.package import verify_package
 from debtledger.evidence.receipts import Step, load_receipt, verify_receipt
 from debtledger.evidence.service import EvidenceService, NewItem
@@ -162,7 +163,7 @@ def evidence_package(
     as_json: Json = False,
 ) -> None:
     """Write a claim's court package: history, evidence files, receipts, manifest, report."""
-    manifest = EvidenceService(runtime()).court_package(parse_claim_id(claim), out)
+    manifest = court_package(runtime(), parse_claim_id(claim), out)
     emit(
         {
             "package": str(out),

@@ -22,11 +22,9 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from debtledger.access.service import Principal
 from debtledger.chain.writer import Write
 from debtledger.claims.readmodel import ClaimReads
-from debtledger.claims.service import ClaimService
 from debtledger.errors import DebtLedgerError, Forbidden, NotFound
 from debtledger.evidence.blobs import CHUNK, BlobStore
 from debtledger.evidence.merkle import MerkleTree
-from debtledger.evidence.package import PackageItem, build_package
 from debtledger.evidence.receipts import Anchor, ReceiptItem, render_receipts
 from debtledger.evidence.statements import Statement, sign
 from debtledger.orgs.service import OrgService
@@ -155,25 +153,34 @@ class EvidenceService:
             )
         if len(new) > 1:
             self.blobs.sync()  # every file on disk before any row names it
-        leaves = [r["leaf_hash"] for r in rows]
         with self.rt.engine.begin() as conn:
-            known = {
-                r.leaf_hash
-                for r in conn.execute(
-                    select(items.c.leaf_hash).where(items.c.leaf_hash.in_(leaves))
-                )
-            }
-            fresh: dict[bytes, dict[str, Any]] = {}
-            for r in rows:  # new items, each once (the same item twice in one call: once)
-                leaf = r["leaf_hash"]
-                if leaf not in known:
-                    fresh.setdefault(leaf, r)
+            # The same file of the same kind for the same claim from the same organisation
+            # is the item already stored (a retried request adds nothing), and once per call.
+            have: dict[tuple[bytes, str, bytes | None], bytes] = {}
+            hashes = sorted({r["content_hash"] for r in rows})
+            for part in _chunks_of(hashes):
+                q = select(
+                    items.c.content_hash, items.c.kind, items.c.claim_id, items.c.leaf_hash
+                ).where(items.c.organisation == org, items.c.content_hash.in_(part))
+                for h in conn.execute(q):
+                    have.setdefault((h.content_hash, h.kind, h.claim_id), h.leaf_hash)
+            fresh = []
+            for r in rows:
+                key = (r["content_hash"], r["kind"], r["claim_id"])
+                if key in have:
+                    r["leaf_hash"] = have[key]
+                else:
+                    have[key] = r["leaf_hash"]
+                    fresh.append(r)
             if fresh:
-                conn.execute(insert(items), list(fresh.values()))
-            got = {
-                r.leaf_hash: r
-                for r in conn.execute(select(items).where(items.c.leaf_hash.in_(leaves)))
-            }
+                conn.execute(insert(items), fresh)
+            leaves = [r["leaf_hash"] for r in rows]
+            got: dict[bytes, Row[Any]] = {}
+            for part in _chunks_of(sorted(set(leaves))):
+                got.update(
+                    (r.leaf_hash, r)
+                    for r in conn.execute(select(items).where(items.c.leaf_hash.in_(part)))
+                )
         return [item_public(got[leaf]) for leaf in leaves]
 
     # ------------------------------------------------------------------ batches
@@ -384,27 +391,11 @@ class EvidenceService:
             q = select(batches.c.id).where(batches.c.block_number.is_(None)).limit(1)
             return conn.execute(q).first() is not None
 
-    # ------------------------------------------------------------------ court package
 
-    def court_package(self, claim_id: bytes, out: Path) -> dict[str, Any]:
-        """Anchor whatever of the claim is still waiting, then write its court package."""
-        claims = ClaimService(self.rt)
-        claim = claims.show(claim_id)  # unknown claim: ClaimNotFound
-        if any(it["batch_id"] is None for it in self.items_of_claim(claim_id)):
-            self.run()
-        items = self.items_of_claim(claim_id)
-        by_batch: dict[int, list[int]] = {}
-        for it in items:
-            by_batch.setdefault(it["batch_id"], []).append(it["id"])
-        receipts: dict[int, bytes] = {}
-        for batch_id, ids in by_batch.items():
-            receipts.update(self.receipts(batch_id, only=ids))
-        return build_package(
-            out,
-            claim,
-            list(claims.history(claim_id)),
-            [PackageItem(it, self.content_path(it["id"]), receipts[it["id"]]) for it in items],
-        )
+def _chunks_of(values: Sequence[bytes], n: int = 5_000) -> Iterator[Sequence[bytes]]:
+    """IN lists of at most `n` values (databases cap the bound parameters of a statement)."""
+    for i in range(0, len(values), n):
+        yield values[i : i + n]
 
 
 def _claim(claim_id: bytes | None) -> str | None:

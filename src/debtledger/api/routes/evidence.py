@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from debtledger.api.deps import CurrentPrincipal, RuntimeDep
 from debtledger.domain.claims import parse_claim_id
 from debtledger.errors import Forbidden, InvalidInput, NotFound
+from debtledger.evidence.court import court_package as court_package_of
 from debtledger.evidence.service import MAX_FILE, EvidenceService, NewItem
 from debtledger.evidence.statements import KINDS
 
@@ -160,7 +161,7 @@ def court_package(
     os.close(fd)
     out = FsPath(tmp)
     try:
-        EvidenceService(rt).court_package(claim_id, out)
+        court_package_of(rt, claim_id, out)
     except BaseException:
         out.unlink(missing_ok=True)
         raise
