@@ -52,7 +52,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_evidence_items"),
         sa.UniqueConstraint("leaf_hash", name="uq_evidence_items_leaf_hash"),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["evidence_batches.id"], name="fk_evidence_items_batch_id_evidence_batches"
+            ["batch_id"],
+            ["evidence_batches.id"],
+            name="fk_evidence_items_batch_id_evidence_batches",
         ),
     )
     op.create_index("ix_evidence_items_claim_id", "evidence_items", ["claim_id"])
