@@ -110,3 +110,8 @@ class DeliveryFailed(DebtLedgerError):
         self.channel = channel
         self.reason = reason
         self.status = status
+
+
+class TooFewParties(Conflict):
+    """Raised when a privacy-preserving sum has too few contributors to hide each one's
+    amount (with two, each would learn the other's from the total)."""

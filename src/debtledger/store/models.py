@@ -278,3 +278,62 @@ pii_access_table = Table(
     Column("claim_id", LargeBinary(32), nullable=True),
     Index("ix_pii_access_debtor_id", "debtor", "id"),
 )
+
+# ---- claim records
+
+# Claim records registered through the privacy service: the non-personal part only (the
+# non-personal disclosure, which carries the digests of every personal field) and the
+# creditor's signature of the record hash. Personal fields and their salts live in the vault.
+claim_records_table = Table(
+    "claim_records",
+    metadata,
+    Column("claim_id", LargeBinary(32), primary_key=True),
+    Column("claim_ref", String(128), nullable=False),
+    Column("idem_key", String(200), nullable=False, unique=True),
+    Column("creditor", String(63), nullable=False),  # the registering organisation
+    Column("creditor_address", String(42), nullable=False),
+    Column("debtor", LargeBinary(32), nullable=False, index=True),  # the pseudonym
+    Column("record_hash", LargeBinary(32), nullable=False),
+    Column("disclosure", Text, nullable=False),  # non-personal Disclosure, canonical JSON
+    Column("signature", LargeBinary(65), nullable=False),  # EIP-191 by the creditor
+    Column("operation_id", BigInteger, nullable=True),  # the outbox write that registers it
+    Column("created_at", Float, nullable=False),
+)
+
+# A court's recorded request to see a claim's personal fields, anchored as evidence
+# ("legal-notice"); a court's full disclosure needs one.
+legal_requests_table = Table(
+    "legal_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("claim_id", LargeBinary(32), ForeignKey("claim_records.claim_id"), nullable=False),
+    Column("court", String(63), nullable=False),
+    Column("case_ref", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("evidence_item_id", Integer, ForeignKey("evidence_items.id"), nullable=True),
+    UniqueConstraint("court", "claim_id", "case_ref", name="uq_legal_requests_court_claim_case"),
+    Index("ix_legal_requests_claim_id", "claim_id"),
+)
+
+# Which access record went into which evidence item: each pii_access row is anchored once.
+pii_access_evidence_table = Table(
+    "pii_access_evidence",
+    metadata,
+    Column("access_id", Integer, ForeignKey("pii_access.id"), primary_key=True),
+    Column("evidence_item_id", Integer, ForeignKey("evidence_items.id"), nullable=False),
+    Column("anchored_at", Float, nullable=False),  # when it was handed to the evidence store
+)
+
+# Erasures of a debtor's personal data: asked for (by whom, how many fields), done (when),
+# and the evidence item ("erasure") holding the ErasureRecord.
+erasures_table = Table(
+    "erasures",
+    metadata,
+    Column("debtor", LargeBinary(32), primary_key=True),
+    Column("requested_by", String(63), nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("fields", Integer, nullable=False),
+    Column("erased_at", Float, nullable=True),
+    Column("evidence_item_id", Integer, ForeignKey("evidence_items.id"), nullable=True),
+)
