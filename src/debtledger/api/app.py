@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from debtledger import __version__
 from debtledger.api import problems
-from debtledger.api.routes import claims, evidence, operations, orgs, privacy
+from debtledger.api.routes import claims, contacts, evidence, operations, orgs, privacy
 from debtledger.errors import DebtLedgerError, NodeUnavailable
 from debtledger.runtime import Runtime
 
@@ -35,6 +35,7 @@ def create_app(rt: Runtime) -> FastAPI:
     problems.install(app)
     app.include_router(orgs.router)
     app.include_router(claims.router)
+    app.include_router(contacts.router)
     app.include_router(operations.router)
     app.include_router(evidence.router)
     app.include_router(privacy.router)

@@ -22,11 +22,12 @@ from debtledger.cli.common import new_key as _key
 from debtledger.cli.common import runtime as _runtime
 from debtledger.cli.common import settings as _settings
 from debtledger.cli.common import tx_summary as _tx
+from debtledger.cli.contacts import contact_app
 from debtledger.cli.evidence import evidence_app
 from debtledger.cli.output import emit, handled
 from debtledger.cli.privacy import debtor_app, privacy_app, record_app
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
-from debtledger.errors import ChainError, InvalidInput
+from debtledger.errors import ChainError, DebtLedgerError, InvalidInput
 from debtledger.orgs.service import OrgService
 from debtledger.runtime import Runtime
 
@@ -45,6 +46,7 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(record_app, name="record")
 app.add_typer(debtor_app, name="debtor")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(contact_app, name="contact")
 
 # ---------------------------------------------------------------------------- node
 
@@ -527,6 +529,15 @@ def _api_answers(url: str) -> bool:
         return False
 
 
+def _every(stop: threading.Event, interval_s: float, job: Any) -> None:
+    """Run `job` every `interval_s` until `stop`; a failed turn (node down) waits for the next."""
+    while not stop.wait(interval_s):
+        try:
+            job()
+        except DebtLedgerError as exc:
+            typer.echo(f"warning: {exc}", err=True)
+
+
 @app.command("serve")
 @handled
 def serve_cmd(
@@ -561,6 +572,7 @@ def serve_cmd(
 
     from debtledger.api.app import create_app
     from debtledger.evidence.service import EvidenceService
+    from debtledger.privacy.service import PrivacyService
 
     rt = Runtime(settings)
     indexer = rt.indexer  # migrations ran, the deployment is known
@@ -568,6 +580,15 @@ def serve_cmd(
     workers = [
         threading.Thread(target=indexer.follow, args=(stopping, 0.5), daemon=True),
         threading.Thread(target=EvidenceService(rt).follow, args=(stopping,), daemon=True),
+        threading.Thread(
+            target=_every,
+            args=(
+                stopping,
+                settings.evidence_batch_seconds,
+                PrivacyService(rt).anchor_access_trail,
+            ),
+            daemon=True,
+        ),
     ]
     for worker in workers:
         worker.start()
