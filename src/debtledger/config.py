@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from debtledger.errors import ConfigError
 
 DEFAULT_KEY_PASSWORD = "local-dev-only"  # noqa: S105 - refused outside local mode
+LOCAL_SMS_TOKEN = "local-dev-sms"  # noqa: S105 - the local provider's token in local mode
 
 
 class Settings(BaseSettings):
@@ -49,7 +50,9 @@ class Settings(BaseSettings):
     smtp_port: int = 8025
     smtp_sender: str = "collections@debtledger.invalid"
     sms_provider_url: str = "http://127.0.0.1:8026/messages"
-    sms_provider_token: str | None = None
+    sms_provider_token: str | None = Field(
+        default=None, description="The SMS provider's API token; local mode: the local provider's."
+    )
 
     # Evidence batching: a batch closes at this many items or after this many seconds.
     evidence_batch_size: int = 10_000
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def sms_token(self) -> str | None:
+        """The SMS provider token: the setting, or in local mode the local provider's."""
+        return self.sms_provider_token or (LOCAL_SMS_TOKEN if self.mode == "local" else None)
 
     @property
     def evidence_dir(self) -> Path:

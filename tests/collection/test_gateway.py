@@ -634,7 +634,9 @@ def test_the_gateway_organisation_is_found_without_settings(ledger: Ledger) -> N
 
 def test_an_unconfigured_channel_is_refused_before_anything_is_decrypted(env: Env) -> None:
     _, cid, debtor = new_debtor_claim(env)
-    bare = Runtime(env.settings.model_copy(update={"sms_provider_token": None}))
+    bare = Runtime(
+        env.settings.model_copy(update={"sms_provider_token": None, "mode": "consortium"})
+    )
     with pytest.raises(ConfigError):
         ContactService(bare).contact(AGENCY, cid, "sms", "reminder-1", variables=PAY)
     assert env.trail(debtor) == [] and env.contact_items(cid) == []

@@ -101,8 +101,10 @@ def test_channel_for_builds_each_channel_from_settings(tmp_path: Path) -> None:
 
 def test_channel_for_refuses_unknown_channels_and_sms_without_token(tmp_path: Path) -> None:
     settings = get_settings(data_dir=tmp_path, sms_provider_token=None)
+    assert isinstance(channel_for("sms", settings), SmsChannel)  # local: the local provider's
+    remote = settings.model_copy(update={"mode": "consortium"})
     with pytest.raises(ConfigError):
-        channel_for("sms", settings)
+        channel_for("sms", remote)
     with pytest.raises(InvalidInput) as info:
         channel_for("pager", settings)
     assert info.value.field == "channel"

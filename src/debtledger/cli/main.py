@@ -24,6 +24,7 @@ from debtledger.cli.common import settings as _settings
 from debtledger.cli.common import tx_summary as _tx
 from debtledger.cli.contacts import contact_app
 from debtledger.cli.evidence import evidence_app
+from debtledger.cli.gateway import gateway_app
 from debtledger.cli.output import emit, handled
 from debtledger.cli.privacy import debtor_app, privacy_app, record_app
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
@@ -43,6 +44,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(org_app, name="org")
 app.add_typer(claim_app, name="claim")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(gateway_app, name="gateway")
 app.add_typer(record_app, name="record")
 app.add_typer(debtor_app, name="debtor")
 app.add_typer(privacy_app, name="privacy")

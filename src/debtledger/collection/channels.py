@@ -374,9 +374,9 @@ def channel_for(name: str, settings: Settings, *, timeout: float = 10.0) -> Chan
             settings.smtp_host, settings.smtp_port, settings.smtp_sender, timeout=timeout
         )
     if name == "sms":
-        if not settings.sms_provider_token:
+        if not settings.sms_token:
             raise ConfigError("set DEBTLEDGER_SMS_PROVIDER_TOKEN to send SMS")
-        return SmsChannel(settings.sms_provider_url, settings.sms_provider_token, timeout=timeout)
+        return SmsChannel(settings.sms_provider_url, settings.sms_token, timeout=timeout)
     if name == "voice":
         return VoiceChannel()
     raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
