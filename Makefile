@@ -27,15 +27,18 @@ $(NODE_STAMP): package.json package-lock.json
 run: install
 	$(BIN)/debtledger node start
 	$(BIN)/debtledger deploy
+	$(BIN)/debtledger gateway sinks --detach
 	$(BIN)/debtledger demo
 	$(BIN)/debtledger serve --detach
 	@echo
 	@echo "API: http://127.0.0.1:8000/docs  (the demo API keys are printed above, one per organisation)"
 	@echo "Node: http://127.0.0.1:8545, state in ./data.  Try: $(BIN)/debtledger claim show DEMO-A-000002"
-	@echo "Stop both: make stop"
+	@echo "Contacts the gateway sends land in ./data/mail (e-mail) and ./data/sms.jsonl (SMS)."
+	@echo "Stop everything: make stop"
 
 stop: install
 	$(BIN)/debtledger serve --stop
+	$(BIN)/debtledger gateway sinks --stop
 	$(BIN)/debtledger node stop
 
 test: install

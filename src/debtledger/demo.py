@@ -25,7 +25,24 @@ ORGS = (
     ("agency-x", ["AGENCY"]),
     ("court", ["COURT"]),
     ("regulator", ["REGULATOR"]),
+    ("gateway", ["GATEWAY"]),
 )
+# An invented debtor (valid GB 11643 check digit, reserved e-mail domain, unassigned number):
+# shows a record whose personal fields live only in the vault and a masked contact.
+DEMO_RECORD = {
+    "debtor_name": "演示 Demo Debtor",
+    "national_id": "11010519491231002X",
+    "phone": "+8613800000000",
+    "email": "demo.debtor@example.invalid",
+    "address": "1 Demo Road, Beijing",
+    "contract_no": "DEMO-LOAN-0001",
+    "principal_fen": "2500000",
+    "outstanding_fen": "1800000",
+    "currency": "CNY",
+    "due_date": "2026-03-31",
+    "contract_doc_hash": "ab" * 32,
+}
+DEMO_RECORD_REF = "DEMO-R-000001"
 DEMO_MEMBER = "demo"
 
 
@@ -82,6 +99,7 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
         "api_keys": keys,
         "import": {"imported": report.imported, "already_registered": report.already_registered},
     }
+    steps["privacy"] = _privacy_and_evidence(rt)
     if sold is None:
         steps["sale"] = "no claim of bank-a left to sell"
         return steps
@@ -99,3 +117,43 @@ def run_demo(rt: Runtime, count: int) -> dict[str, Any]:
     except (Forbidden, Conflict) as refused:
         steps["second_sale"] = f"refused by the contract: {refused.rule}"
     return steps
+
+
+def _privacy_and_evidence(rt: Runtime) -> dict[str, Any]:
+    """A claim registered with its full record (personal fields to the vault, pseudonym and
+    record hash on chain), mandated to agency-x, an SMS reminder through the gateway (when
+    the local sinks run), a call note as evidence, and every waiting item anchored."""
+    from datetime import UTC, datetime
+
+    from debtledger.collection.gateway import ContactService
+    from debtledger.errors import DebtLedgerError, DeliveryFailed
+    from debtledger.evidence.service import EvidenceService, NewItem
+    from debtledger.privacy.service import PrivacyService
+
+    out: dict[str, Any] = {}
+    cid = claim_id(DEMO_RECORD_REF)
+    PrivacyService(rt).register_record(
+        "bank-a", DEMO_RECORD_REF, DEMO_RECORD, idem_key="demo-record:1"
+    )
+    out["record"] = f"{DEMO_RECORD_REF}: record hash on chain, personal fields in the vault"
+    until = datetime(2027, 12, 31, tzinfo=UTC)
+    ClaimService(rt).mandate(cid, "bank-a", "agency-x", until, idem_key="demo-mandate:r1")
+    try:
+        sent = ContactService(rt).contact(
+            ("agency-x", "AGENCY"), cid, "sms", "reminder-1", idem_key="demo-contact:r1"
+        )
+        out["contact"] = f"SMS {sent['status']} through the gateway; agency-x saw no number"
+    except DeliveryFailed:
+        out["contact"] = "no SMS sent: start `debtledger gateway sinks` for local delivery"
+    except DebtLedgerError as exc:
+        out["contact"] = f"refused: {exc}"
+    evidence = EvidenceService(rt)
+    evidence.add(
+        "agency-x",
+        NewItem(
+            b"Call note: debtor reached, promised to pay on Friday.", "message", "text/plain", cid
+        ),
+    )
+    anchored = evidence.run()
+    out["evidence"] = f"{sum(b.count for b in anchored)} items anchored in {len(anchored)} batches"
+    return out

@@ -176,6 +176,13 @@ def test_org_list_and_demo(cli) -> None:  # type: ignore[no-untyped-def]
     demo = json.loads(out)
     assert demo["import"]["imported"] == 50
     assert demo["second_sale"] == "refused by the contract: registry: caller is not the owner"
+    privacy = demo["privacy"]
+    assert privacy["record"].startswith("DEMO-R-000001: record hash on chain")
+    assert privacy["contact"].startswith(("SMS sent", "no SMS sent"))
+    assert privacy["evidence"].endswith("batches") and not privacy["evidence"].startswith("0 ")
+    record = json.loads(cli("claim show DEMO-R-000001 --json")[1])
+    assert record["mandate"]["agency"] == "agency-x"
+    assert "Demo Debtor" not in json.dumps(demo) + json.dumps(record)
     again = json.loads(cli("demo --claims 50 --json")[1])
     assert again["import"] == {"imported": 0, "already_registered": 50}
     assert again["sale"].startswith("DEMO-A-000002: bank-a sold it to bank-b")
