@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,3 +209,26 @@ def ledger(settings: Settings, node: LocalNode) -> Ledger:
     for name, roles in ORGS.items():
         orgs.add(name, roles, idem_key=f"org:{name}")
     return Ledger(settings, node, rt, orgs, ClaimService(rt))
+
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run `debtledger` on the ledger's data folder and node: `cli("claim show C-1 --json")`,
+    or one argument per parameter when one has spaces; returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from debtledger.cli.main import app
+
+    monkeypatch.setenv("DEBTLEDGER_DATA_DIR", str(ledger.settings.data_dir))
+    monkeypatch.setenv("DEBTLEDGER_NODE_PORT", str(ledger.settings.node_port))
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
+        result = runner.invoke(app, argv, input=stdin)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke

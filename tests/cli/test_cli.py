@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
-import shlex
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from debtledger.cli.main import app
 from debtledger.domain.claims import CSV_COLUMNS
 from tests.conftest import Ledger
 
 runner = CliRunner()
 REGISTER = f"--as bank-a --debtor 0x{'ab' * 32} --principal-fen 5000 --due 2026-01-31"
-
-
-@pytest.fixture
-def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DEBTLEDGER_DATA_DIR", str(ledger.settings.data_dir))
-    monkeypatch.setenv("DEBTLEDGER_NODE_PORT", str(ledger.settings.node_port))
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        """`cli("claim show C-1 --json")`, or one argument per parameter when one has spaces."""
-        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
-        result = runner.invoke(app, argv)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
 
 
 def write_csv(path: Path, rows: list[list[object]]) -> Path:

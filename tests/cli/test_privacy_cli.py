@@ -5,8 +5,6 @@ erasure, exposure, and the access trail anchored once."""
 from __future__ import annotations
 
 import json
-import shlex
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,9 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from debtledger.cli.main import app
 from debtledger.domain.claims import claim_id
-from tests.conftest import Ledger
+from tests.conftest import Cli, Ledger
 from tests.privacy.test_service import NATIONAL_ID, OTHER_ID, assert_no_canary, record
 
 pytestmark = pytest.mark.xdist_group("privacy")
@@ -24,22 +21,17 @@ pytestmark = pytest.mark.xdist_group("privacy")
 runner = CliRunner()
 
 
-Cli = Callable[..., tuple[int, Any, str]]
-
-
-@pytest.fixture
-def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("DEBTLEDGER_DATA_DIR", str(ledger.settings.data_dir))
-    monkeypatch.setenv("DEBTLEDGER_NODE_PORT", str(ledger.settings.node_port))
+@pytest.fixture(name="cli")
+def json_cli(cli: Cli) -> Cli:
+    """The shared `cli`, its output parsed when it prints JSON."""
 
     def invoke(line: str, stdin: str | None = None) -> tuple[int, Any, str]:
-        """Run one command; its JSON output parsed when it prints JSON."""
-        result = runner.invoke(app, shlex.split(line), input=stdin)
+        code, stdout, stderr = cli(line, stdin=stdin)
         try:
-            out = json.loads(result.stdout)
+            out = json.loads(stdout)
         except ValueError:
-            out = result.stdout
-        return result.exit_code, out, result.stderr
+            out = stdout
+        return code, out, stderr
 
     return invoke
 

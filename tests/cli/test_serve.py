@@ -23,7 +23,7 @@ def test_serve_indexes_and_answers_with_demo_keys(tmp_path: Path) -> None:
         dl(env, "deploy")
         demo = dl(env, "demo", "--claims", "20")
         keys = demo["api_keys"]
-        assert set(keys) == {"bank-a", "bank-b", "agency-x", "court", "regulator"}
+        assert set(keys) == {"bank-a", "bank-b", "agency-x", "court", "regulator", "gateway"}
         started = dl(env, "serve", "--detach", "--port", str(port))
         assert started["url"] == url and started["started"] is True
         assert dl(env, "serve", "--detach", "--port", str(port))["started"] is False
@@ -31,10 +31,11 @@ def test_serve_indexes_and_answers_with_demo_keys(tmp_path: Path) -> None:
         bank_a = {"Authorization": f"Bearer {keys['bank-a']}"}
         deadline = time.monotonic() + 20
         seen: list[object] = []
-        while len(seen) != 19 and time.monotonic() < deadline:  # one of 20 was sold to bank-b
+        # 19 of the 20 (one was sold to bank-b), and the claim registered with its record.
+        while len(seen) != 20 and time.monotonic() < deadline:
             seen = httpx.get(f"{url}/claims", params={"limit": 100}, headers=bank_a).json()["data"]
             time.sleep(0.2)
-        assert len(seen) == 19
+        assert len(seen) == 20
         bank_b = {"Authorization": f"Bearer {keys['bank-b']}"}
         assert len(httpx.get(f"{url}/claims", headers=bank_b).json()["data"]) == 1
         assert dl(env, "serve", "--stop")["stopped"] is True

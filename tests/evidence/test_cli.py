@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 import zipfile
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from debtledger.cli.main import app
 from debtledger.evidence.service import EvidenceService
 from tests.conftest import Ledger, block_producing_node, new_claim
 
 pytestmark = pytest.mark.xdist_group("evidence-cli")
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DEBTLEDGER_DATA_DIR", str(ledger.settings.data_dir))
-    monkeypatch.setenv("DEBTLEDGER_NODE_PORT", str(ledger.settings.node_port))
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
-        result = runner.invoke(app, argv)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
 
 
 def _anchored_item(cli, tmp_path: Path, ledger: Ledger) -> tuple[Path, Path, dict]:  # type: ignore[no-untyped-def,type-arg]
