@@ -15,6 +15,7 @@ from eth_utils import keccak
 
 from debtledger.chain.compile import EVM_VERSION
 from debtledger.domain.claims import pack_claim
+from debtledger.domain.policies import PRESETS, to_params
 
 # The closed and disputed states, with the refusal each gives a call that needs an active claim.
 NOT_ACTIVE = pytest.mark.parametrize(
@@ -206,3 +207,111 @@ def move_to(registry: Any, actors: Actors) -> Callable[..., None]:
                 raise ValueError(status)
 
     return do
+
+
+# ---------------------------------------------------------------- collection engine
+# CollectionPolicy and RepaymentPlan, deployed once per session next to the registry, bound
+# to each other as `debtledger deploy` binds them, with both policy presets installed.
+
+DUE = 1_767_225_600  # 2026-01-01 00:00 UTC: the due date of the claims `enrolled` makes
+FAR = 2**63  # a mandate expiry no test reaches
+CN = "cn-cba-2026"
+US = "us-reg-f"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """The collection contracts and the extra agency the shared-budget tests need."""
+
+    policy: Any
+    plans: Any
+    agency2: str  # a second agency (the session's `agency` is the first)
+
+
+@pytest.fixture(scope="session")
+def collection_deployment(deployment: tuple[Any, Any, Actors]) -> Collection:
+    consortium, registry, actors = deployment
+    contracts = resources.files("debtledger.contracts")
+    policy_deployer, plans_deployer = (
+        boa.load_partial(
+            str(contracts.joinpath(f"{n}.vy")), compiler_args={"evm_version": EVM_VERSION}
+        )
+        for n in ("CollectionPolicy", "RepaymentPlan")
+    )
+    agency2 = boa.env.generate_address(alias="agency2")
+    with boa.env.prank(actors.admin):
+        policy = policy_deployer.deploy(consortium.address, registry.address)
+        plans = plans_deployer.deploy(consortium.address, registry.address, policy.address)
+        policy.set_plans(plans.address)
+        consortium.grant_role(keccak(text="GATEWAY"), plans.address, keccak(text="org:plans"))
+        consortium.grant_role(keccak(text="AGENCY"), agency2, keccak(text="org:agency2"))
+        for rules in PRESETS.values():
+            policy.set_policy(rules.policy_id, to_params(rules))
+    return Collection(policy, plans, agency2)
+
+
+@pytest.fixture
+def policy(collection_deployment: Collection) -> Any:
+    """The CollectionPolicy, with both presets installed and `plans` as its plan contract."""
+    return collection_deployment.policy
+
+
+@pytest.fixture
+def plans(collection_deployment: Collection) -> Any:
+    """The RepaymentPlan contract (it holds the GATEWAY role)."""
+    return collection_deployment.plans
+
+
+@pytest.fixture
+def agency2(collection_deployment: Collection) -> str:
+    return collection_deployment.agency2
+
+
+@pytest.fixture
+def at() -> Callable[[int], int]:
+    """Set the block time (unix seconds); returns it."""
+
+    def set_time(timestamp: int) -> int:
+        boa.env.evm.patch.timestamp = timestamp
+        return timestamp
+
+    return set_time
+
+
+@pytest.fixture
+def enrolled(
+    registry: Any,
+    actors: Actors,
+    collection_deployment: Collection,
+    register: Callable[..., bytes],
+) -> Callable[..., bytes]:
+    """Register a claim due at DUE, mandate an agency and enrol it; returns its id.
+
+    Keywords: preset (name, default CN), tz (UTC offset in minutes, default +480), debtor
+    (pseudonym bytes), owner and agency (an Actors field name, "agency2" or an address;
+    agency None: no mandate), due.
+    """
+
+    def address(name: str) -> str:
+        if name == "agency2":
+            return collection_deployment.agency2
+        return str(getattr(actors, name, name))
+
+    def make(
+        *,
+        preset: str = CN,
+        tz: int = 480,
+        debtor: bytes | None = None,
+        owner: str = "creditor",
+        agency: str | None = "agency",
+        due: int = DUE,
+    ) -> bytes:
+        debtor = debtor or keccak(text="shared-debtor")
+        cid = register(owner=address(owner), debtor=debtor, due_date=due)
+        with boa.env.prank(address(owner)):
+            if agency is not None:
+                registry.grant_mandate(cid, address(agency), FAR)
+            collection_deployment.policy.enrol(cid, keccak(text=preset), debtor, tz)
+        return cid
+
+    return make

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from debtledger.chain.compile import CONTRACTS
+from debtledger.chain.deploy import SETUP_WRITES
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.chain.writer import Write
 from debtledger.errors import ChainError
@@ -119,7 +120,8 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, trial: int) -> None
             assert counts == (1, 1), f"claim {i}: (registered, repaid) = {counts}, {kills} kills"
             shown = ledger.claims.show(cid)
             assert (shown["owner"], shown["outstanding_fen"]) == ("bank-a", 10_000 - (1 + i % 7))
-        assert ledger.rt.outbox.counts() == {"mined": 2 * CLAIMS + len(ORGS) + len(CONTRACTS)}
+        deployment = len(CONTRACTS) + SETUP_WRITES
+        assert ledger.rt.outbox.counts() == {"mined": 2 * CLAIMS + len(ORGS) + deployment}
     finally:
         snapshots.stop()
         node.stop(snapshot=False)

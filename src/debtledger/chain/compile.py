@@ -15,7 +15,13 @@ from vyper.compiler.settings import Settings as VyperSettings
 # Shanghai: the newest fork whose opcodes both anvil and Besu/QBFT networks run without
 # Cancun activation. A test checks the bytecode holds no newer opcode.
 EVM_VERSION = "shanghai"
-CONTRACTS = ("Consortium", "ClaimRegistry", "EvidenceAnchor")
+CONTRACTS = (
+    "Consortium",
+    "ClaimRegistry",
+    "EvidenceAnchor",
+    "CollectionPolicy",
+    "RepaymentPlan",
+)
 
 
 @dataclass(frozen=True)
