@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from debtledger.chain.abi import ContractABI
-from debtledger.chain.compile import compile_contract
+from debtledger.chain.compile import CONTRACTS, compile_contract
 
 REGISTRY = ContractABI(compile_contract("ClaimRegistry").abi)
 CLAIM = st.tuples(
@@ -82,3 +82,47 @@ def test_fast_log_decoding_equals_eth_abi(data: st.DataObject) -> None:
     event = REGISTRY.decode_log(log)
     assert event is not None and event.name == item["name"]
     assert event.args == values
+
+
+def _any_value(abi_type: str) -> st.SearchStrategy[object]:
+    if abi_type.endswith("[]"):
+        return st.lists(_any_value(abi_type[:-2]), max_size=5).map(tuple)
+    if abi_type.startswith("int"):
+        bits = int(abi_type[3:])
+        return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    return _value(abi_type)
+
+
+ALL_EVENTS = [
+    (name, item)
+    for name in CONTRACTS
+    for item in ContractABI(compile_contract(name).abi).events.values()
+    if all(i["type"] != "tuple" for i in item["inputs"])
+]
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_every_contracts_events_decode_as_eth_abi_encodes_them(data: st.DataObject) -> None:
+    """Every event of every contract without struct fields, arrays and signed ints included
+    (a dynamic array in a log's data must not be read as one word)."""
+    name, item = data.draw(st.sampled_from(ALL_EVENTS))
+    abi = ContractABI(compile_contract(name).abi)
+    values = {i["name"]: data.draw(_any_value(i["type"])) for i in item["inputs"]}
+    indexed = [i for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    topics = ["0x" + abi.event_topics[item["name"]].hex()] + [
+        "0x" + encode([i["type"]], [values[i["name"]]]).hex() for i in indexed
+    ]
+    body = encode([i["type"] for i in plain], [values[i["name"]] for i in plain])
+    log = {
+        "topics": topics,
+        "data": "0x" + body.hex(),
+        "address": "0x" + "11" * 20,
+        "blockNumber": "0x5",
+        "transactionHash": "0x" + "22" * 32,
+        "logIndex": "0x0",
+    }
+    event = abi.decode_log(log)
+    assert event is not None and event.name == item["name"]
+    assert {k: tuple(v) if isinstance(v, list) else v for k, v in event.args.items()} == values

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from importlib import resources
 
 import pytest
@@ -19,6 +20,7 @@ from debtledger.domain.policies import (
     RULE_NAMES,
     US_REG_F,
     WEEK,
+    WEEK_START,
     Channel,
     ContactState,
     Kind,
@@ -28,8 +30,10 @@ from debtledger.domain.policies import (
     after_outcome,
     after_pause,
     after_resume,
+    budget_shares,
     check_contact,
     counts,
+    creditor_count,
     days_past_due,
     due_stage,
     from_params,
@@ -37,6 +41,7 @@ from debtledger.domain.policies import (
     mask,
     policy_id,
     preset,
+    released,
     stage_of,
     to_params,
 )
@@ -405,3 +410,128 @@ def test_an_allowed_contact_breaks_no_single_rule(
     assert kind not in (Kind.CREDIT_REPORT, Kind.THIRD_PARTY) or (
         kind == Kind.THIRD_PARTY and rules.third_party_after == 0
     )
+
+
+# ------------------------------------------------------------------ coordinated debtors
+
+AGENCY_X = "0x" + "a1" * 20
+AGENCY_Y = "0x" + "b2" * 20
+MONDAY = DUE + 11 * DAY  # 2026-01-12 00:00 UTC
+THURSDAY = MONDAY + 3 * DAY
+
+
+def coordinated(**overrides: object) -> ContactState:
+    """A claim of a coordinated debtor in New York (us-reg-f hours), its owner's part 2,
+    asked for by AGENCY_X."""
+    base = ContactState(
+        due_date=DUE,
+        tz_offset_minutes=-300,
+        coordinated=True,
+        creditor_part=2,
+        party=AGENCY_X,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def us_rule(state: ContactState, now: int, channel: Channel = Channel.VOICE) -> str | None:
+    return check_contact(US_REG_F, state, now, channel, Kind.COLLECTION)
+
+
+def test_coordination_rules_sit_after_the_weekly_cap() -> None:
+    names = list(RULE_NAMES)
+    assert names.index("creditor-budget") == names.index("weekly-contacts") + 1
+    assert names.index("calendar") == names.index("creditor-budget") + 1
+    assert names.index("cooling-off") == names.index("calendar") + 1
+
+
+def test_the_release_point_is_thursday_midnight_utc() -> None:
+    assert datetime.fromtimestamp(MONDAY, UTC).weekday() == 0
+    assert not released(MONDAY)
+    assert not released(THURSDAY - 1)
+    assert released(THURSDAY)
+    assert released(MONDAY + WEEK - 1)
+    assert not released(MONDAY + WEEK)
+    assert not released(WEEK_START)  # 1970-01-05, the first Monday
+
+
+@given(st.integers(WEEK_START, 2**32 - 1))
+def test_released_from_thursday_to_sunday(now: int) -> None:
+    assert released(now) == (datetime.fromtimestamp(now, UTC).weekday() >= 3)
+
+
+def test_a_creditor_keeps_to_its_part_until_the_release() -> None:
+    now = MONDAY + 14 * 3600  # 09:00 in New York
+    state = coordinated(creditor_recent=(now - 3600, now - 7200))
+    assert us_rule(state, now) == "creditor-budget"
+    assert us_rule(replace(state, creditor_part=3), now) is None
+    assert us_rule(state, now, Channel.EMAIL) is None  # not a capped channel
+    assert us_rule(replace(state, coordinated=False), now) is None
+    later = THURSDAY + 14 * 3600
+    assert us_rule(replace(state, creditor_recent=(later - 60, later - 120)), later) is None
+    # contacts older than 7 days leave the count
+    old = coordinated(creditor_recent=(now - WEEK, now - WEEK - 1))
+    assert creditor_count(old, now) == 0
+    assert us_rule(old, now) is None
+
+
+def test_the_weekly_cap_comes_before_the_budget_and_holds_after_the_release() -> None:
+    now = THURSDAY + 14 * 3600
+    full = coordinated(recent=tuple(now - 60 * i for i in range(1, 8)))
+    assert us_rule(full, now) == "weekly-contacts"  # released: only the caps apply
+    monday = now - 3 * DAY
+    busy = coordinated(
+        recent=tuple(monday - 60 * i for i in range(1, 8)),
+        creditor_recent=(monday - 60, monday - 120),
+    )
+    assert us_rule(busy, monday) == "weekly-contacts"  # before the budget
+
+
+def test_calendar_another_party_the_same_local_day() -> None:
+    morning = MONDAY + 14 * 3600  # 09:00 in New York
+    evening = MONDAY + DAY + 30 * 60  # 19:30 in New York, already Tuesday in UTC
+    state = coordinated(calendar_party=AGENCY_Y, calendar_at=morning)
+    assert us_rule(state, evening) == "calendar"
+    assert us_rule(replace(state, party=AGENCY_Y.upper().replace("0X", "0x")), evening) is None
+    assert us_rule(state, morning + DAY) is None  # the next local day
+    assert us_rule(state, evening, Channel.EMAIL) is None
+    # the budget is checked first, cooling-off after
+    assert us_rule(replace(state, creditor_part=0), evening) == "creditor-budget"
+    cooling = replace(state, last_conversation=morning, party=AGENCY_Y)
+    assert us_rule(cooling, evening) == "cooling-off"
+
+
+def test_after_a_contact_on_a_coordinated_debtor() -> None:
+    now = MONDAY + 14 * 3600
+    state = after_contact(US_REG_F, coordinated(), now, Channel.VOICE)
+    assert (state.creditor_recent, state.calendar_party, state.calendar_at) == (
+        (now,),
+        AGENCY_X,
+        now,
+    )
+    assert state.recent == (now,)
+    e_mail = after_contact(US_REG_F, coordinated(), now, Channel.EMAIL)
+    assert (e_mail.creditor_recent, e_mail.calendar_party, e_mail.recent) == ((), "", ())
+    plain = after_contact(US_REG_F, coordinated(coordinated=False), now, Channel.VOICE)
+    assert (plain.creditor_recent, plain.calendar_party, plain.recent) == ((), "", (now,))
+
+
+def test_contact_state_bounds_the_coordination_fields() -> None:
+    with pytest.raises(InvalidInput) as err:
+        coordinated(creditor_part=8)
+    assert err.value.field == "creditor_part"
+    with pytest.raises(InvalidInput) as err:
+        coordinated(creditor_recent=(1,) * 8)
+    assert err.value.field == "creditor_recent"
+
+
+def test_budget_shares_by_debt() -> None:
+    assert budget_shares({"b": 20_000, "a": 30_000, "c": 20_000}) == {"a": 3, "b": 2, "c": 2}
+    shares = budget_shares({"a": 1_000_000, "b": 1, "c": 1})
+    assert shares == {"a": 7, "b": 0, "c": 0}
+    assert budget_shares({"a": 1, "b": 1}) == {"a": 1, "b": 1}  # only 2 fen owed in all
+    assert budget_shares({"a": 50, "b": 50}, budget=5) == {"a": 3, "b": 2}
+    with pytest.raises(InvalidInput) as err:
+        budget_shares({str(i): 1 for i in range(11)})
+    assert err.value.field == "debts"
+    with pytest.raises(InvalidInput):
+        budget_shares({"a": 1}, budget=8)

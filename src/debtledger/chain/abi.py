@@ -157,6 +157,8 @@ def _checksum(address: str) -> str:
 
 def _static_word(abi_type: str) -> Callable[[bytes], Any] | None:
     """A decoder of one 32-byte word of a static elementary type (None: not one)."""
+    if "[" in abi_type or "(" in abi_type:  # arrays and tuples take the full decoder
+        return None
     if abi_type.startswith("uint"):
         return lambda w: int.from_bytes(w, "big")
     if abi_type.startswith("bytes") and abi_type != "bytes":

@@ -7,11 +7,21 @@
 @dev Messages: a rule's refusal reverts "policy: <rule>" (debtledger.domain.policies.RULE_NAMES,
      in the order they are checked); every other refusal (caller, input, state) starts
      "collection: ". Storage is one packed slot per policy, one per claim plus its debtor
-     pseudonym, one per debtor and one per contact; the rest is in events.
+     pseudonym, one per debtor and one per contact, and for a coordinated debtor one more
+     plus one per creditor; the rest is in events.
      Days past due are whole 86,400-second days since the due date, paused time excluded:
      (now - due - paused) // 86400, at least 0. Contact hours and "today" for the daily cap
      are in the debtor's local time (block time + the claim's UTC offset). Times are kept in
      40 bits (claims) and 32 bits (debtor contacts: valid until 2106).
+     Coordinated debtors (a debtor of several creditors): an account with the consortium's
+     KEEPER role (the consortium's coordination service) divides the debtor's 7-day
+     budget of capped contacts among its creditors (`set_budget_shares`). Until the
+     release point of each week a creditor's claims may use only its part
+     (creditor-budget); from then on to the end of the week, the parts the others left
+     unused are free to all and only the policy's caps apply. Weeks run from Monday 00:00
+     UTC (the first from 1970-01-05); the release point is RELEASE_OFFSET after it
+     (Thursday 00:00 UTC). On a coordinated debtor two parties do not make capped contacts
+     on the same local day (calendar).
 @custom:contract-name CollectionPolicy
 @license MIT
 """
@@ -115,11 +125,13 @@ R_KIND: constant(uint256) = 6
 R_CONTACT_HOURS: constant(uint256) = 7
 R_DAILY: constant(uint256) = 8
 R_WEEKLY: constant(uint256) = 9
-R_COOLING_OFF: constant(uint256) = 10
-R_THIRD_PARTY: constant(uint256) = 11
-R_CREDIT_REPORT_WAIT: constant(uint256) = 12
-R_LEGAL_STAGE: constant(uint256) = 13
-R_TIME_BARRED: constant(uint256) = 14
+R_CREDITOR_BUDGET: constant(uint256) = 10
+R_CALENDAR: constant(uint256) = 11
+R_COOLING_OFF: constant(uint256) = 12
+R_THIRD_PARTY: constant(uint256) = 13
+R_CREDIT_REPORT_WAIT: constant(uint256) = 14
+R_LEGAL_STAGE: constant(uint256) = 15
+R_TIME_BARRED: constant(uint256) = 16
 
 # Bit layout of a packed policy (`_params`): stage days 4 x 16 bits (0-63) | channel masks
 # 5 x 5 bits (64-88) | kind masks 5 x 5 bits (89-113) | window start (114-124) | window end
@@ -166,6 +178,28 @@ OUTCOME_SHIFT: constant(uint256) = 192
 # Bit layout of a policy's entry (`_policies`): owner, zero for the consortium (0-159) |
 # policy number (160-191). Zero: no such policy.
 ADDRESS_MASK: constant(uint256) = (1 << 160) - 1
+
+# Coordination of a debtor's creditors. Creditors with a part of the budget, at most.
+MAX_SHARES: public(constant(uint256)) = 10
+# Seconds from the start of a week (Monday 00:00 UTC) to the release point, from which a
+# creditor may use the budget the others left unused: Thursday 00:00 UTC.
+RELEASE_OFFSET: public(constant(uint256)) = 3 * 86400
+# (t + WEEK_SHIFT) % WEEK: seconds since Monday 00:00 UTC (unix time 0 was a Thursday).
+WEEK_SHIFT: constant(uint256) = 3 * 86400
+
+# Bit layout of a debtor's coordination (`_coordination`): generation of the shares,
+# counting every `set_budget_shares` (0-23) | shares in force (24) | who the last capped
+# contact while in force was for, the agency or the owner (32-191) | its time (192-223).
+ACTIVE_BIT: constant(uint256) = 1 << 24
+PARTY_SHIFT: constant(uint256) = 32
+PARTY_AT_SHIFT: constant(uint256) = 192
+
+# Bit layout of a creditor's budget at a debtor (`_budgets`): times of the creditor's last
+# 7 capped contacts with the debtor while in force, 32 bits each, newest in bits 0-31
+# (0-223) | its part (224-231) | generation of the shares that gave the part (232-255).
+PART_SHIFT: constant(uint256) = 224
+GEN_SHIFT: constant(uint256) = 232
+U24: constant(uint256) = 2**24 - 1
 U3: constant(uint256) = 7
 U4: constant(uint256) = 15
 U5: constant(uint256) = 31
@@ -217,6 +251,14 @@ _debtors: HashMap[bytes32, uint256]
 
 # @dev contact id => agency | claim number | outcome (layout above). Zero: no such contact.
 _contacts: HashMap[uint256, uint256]
+
+# @dev debtor pseudonym => generation of the budget shares | in force | the last capped
+#      contact's party and time (layout above). Zero: never coordinated.
+_coordination: HashMap[bytes32, uint256]
+
+# @dev debtor pseudonym => creditor => the creditor's recent capped contacts with the
+#      debtor | its part | generation (layout above).
+_budgets: HashMap[bytes32, HashMap[address, uint256]]
 
 
 # @dev A policy was created or changed; `owner` is zero for a consortium preset.
@@ -277,6 +319,15 @@ event CollectionResumed:
     claim_id: indexed(bytes32)
     since: uint64
     paused_seconds: uint64
+
+
+# @dev The coordinator divided the debtor's 7-day budget of capped contacts among its
+#      creditors: `parts[i]` contacts for `creditors[i]` (empty lists: no division).
+event BudgetSharesSet:
+    debtor: indexed(bytes32)
+    set_by: indexed(address)
+    creditors: DynArray[address, MAX_SHARES]
+    parts: DynArray[uint8, MAX_SHARES]
 
 
 # @dev The consortium admin named the RepaymentPlan contract.
@@ -474,6 +525,12 @@ def _frequency_rule(p: uint256, d: uint256, now: uint256, tz_shift: uint256) -> 
     weekly: uint256 = (p >> WEEKLY_SHIFT) & U4
     if weekly != 0 and week >= weekly:
         return R_WEEKLY
+    return 0
+
+
+@internal
+@pure
+def _cooling_rule(p: uint256, d: uint256, now: uint256) -> uint256:
     cooling: uint256 = (p >> COOLING_SHIFT) & U32
     conversation: uint256 = d >> CONV_SHIFT
     if cooling != 0 and conversation != 0 and now < conversation + cooling:
@@ -482,18 +539,56 @@ def _frequency_rule(p: uint256, d: uint256, now: uint256, tz_shift: uint256) -> 
 
 
 @internal
+@pure
+def _released(now: uint256) -> bool:
+    return (now + WEEK_SHIFT) % WEEK >= RELEASE_OFFSET
+
+
+@internal
 @view
-def _evaluate(claim_id: bytes32, channel: uint8, kind: uint8, agency: address) -> (uint256, uint256, uint256, bool):
-    # Returns (rule code or 0, claim enrolment, debtor contacts, whether the channel is capped).
+def _coordination_rule(claim_id: bytes32, agency: address, now: uint256, tz_shift: uint256) -> (uint256, address):
+    # Returns (rule code or 0, the claim's owner); the owner is zero when the claim's debtor
+    # is not coordinated (no shares in force): then nothing here applies.
+    w: uint256 = self._coordination[self._debtor_of[claim_id]]
+    if w & ACTIVE_BIT == 0:
+        return 0, empty(address)
+    owner: address = (staticcall registry.claims(claim_id)).owner
+    if not self._released(now):
+        b: uint256 = self._budgets[self._debtor_of[claim_id]][owner]
+        part: uint256 = 0
+        if b >> GEN_SHIFT == w & U24:
+            part = (b >> PART_SHIFT) & U8
+        used: uint256 = 0
+        for i: uint256 in range(7):
+            t: uint256 = (b >> (32 * i)) & U32
+            if t == 0 or t + WEEK <= now:
+                break  # newest first, as the debtor's own ring
+            used += 1
+        if used >= part:
+            return R_CREDITOR_BUDGET, owner
+    party: uint256 = (w >> PARTY_SHIFT) & ADDRESS_MASK
+    if party != 0 and party != convert(agency, uint256):
+        bias: uint256 = TZ_BIAS * 60
+        last: uint256 = (w >> PARTY_AT_SHIFT) & U32
+        if (last + tz_shift - bias) // DAY == (now + tz_shift - bias) // DAY:
+            return R_CALENDAR, owner
+    return 0, owner
+
+
+@internal
+@view
+def _evaluate(claim_id: bytes32, channel: uint8, kind: uint8, agency: address) -> (uint256, uint256, uint256, bool, address):
+    # Returns (rule code or 0, claim enrolment, debtor contacts, whether the channel is capped,
+    # the claim's owner when its debtor is coordinated and the channel capped, else zero).
     c: uint256 = self._claims[claim_id]
     rule: uint256 = self._requester_rule(claim_id, c != 0, agency)
     if rule != 0:
-        return rule, c, 0, False
+        return rule, c, 0, False, empty(address)
     if c == 0:
-        return R_NOT_ENROLLED, c, 0, False
+        return R_NOT_ENROLLED, c, 0, False, empty(address)
     paused: bool = (c >> SINCE_SHIFT) & U40 != 0
     if paused and kind != KIND_REMINDER:
-        return R_COLLECTION_PAUSED, c, 0, False
+        return R_COLLECTION_PAUSED, c, 0, False, empty(address)
     now: uint256 = block.timestamp
     p: uint256 = self._params[(c >> POLICY_SHIFT) & U32]
     stage: uint256 = 0
@@ -502,33 +597,38 @@ def _evaluate(claim_id: bytes32, channel: uint8, kind: uint8, agency: address) -
     ch: uint256 = convert(channel, uint256)
     kd: uint256 = convert(kind, uint256)
     if (p >> (CHANNELS_SHIFT + 5 * stage + ch)) & 1 == 0:
-        return R_CHANNEL, c, 0, False
+        return R_CHANNEL, c, 0, False, empty(address)
     if (p >> (KINDS_SHIFT + 5 * stage + kd)) & 1 == 0:
-        return R_KIND, c, 0, False
+        return R_KIND, c, 0, False, empty(address)
     tz_shift: uint256 = ((c >> TZ_SHIFT) & U16) * 60
     minute: uint256 = (now + tz_shift - TZ_BIAS * 60) % DAY // 60
     if minute < (p >> START_SHIFT) & U11 or minute >= (p >> END_SHIFT) & U11:
-        return R_CONTACT_HOURS, c, 0, False
+        return R_CONTACT_HOURS, c, 0, False, empty(address)
     capped: bool = (p >> (CAPPED_SHIFT + ch)) & 1 == 1
     d: uint256 = 0
+    owner: address = empty(address)
     if capped:
         d = self._debtors[self._debtor_of[claim_id]]
         rule = self._frequency_rule(p, d, now, tz_shift)
+        if rule == 0:
+            rule, owner = self._coordination_rule(claim_id, agency, now, tz_shift)
+        if rule == 0:
+            rule = self._cooling_rule(p, d, now)
         if rule != 0:
-            return rule, c, d, capped
+            return rule, c, d, capped, owner
     if kind == KIND_THIRD_PARTY and (c >> FAILED_SHIFT) & U8 < (p >> THIRD_SHIFT) & U8:
-        return R_THIRD_PARTY, c, d, capped
+        return R_THIRD_PARTY, c, d, capped, owner
     if kind == KIND_CREDIT_REPORT:
         first: uint256 = (c >> FIRST_SHIFT) & U40
         if first == 0 or now < first + ((p >> CREDIT_SHIFT) & U16) * DAY:
-            return R_CREDIT_REPORT_WAIT, c, d, capped
+            return R_CREDIT_REPORT_WAIT, c, d, capped, owner
     if kind == KIND_LEGAL:
         if stage < (p >> LEGAL_SHIFT) & U3:
-            return R_LEGAL_STAGE, c, d, capped
+            return R_LEGAL_STAGE, c, d, capped, owner
         limitation: uint256 = (p >> LIMIT_SHIFT) & U16
         if limitation != 0 and now >= (c & U40) + limitation * DAY:
-            return R_TIME_BARRED, c, d, capped
-    return 0, c, d, capped
+            return R_TIME_BARRED, c, d, capped, owner
+    return 0, c, d, capped, owner
 
 
 @internal
@@ -543,6 +643,8 @@ def _refuse(rule: uint256):
     assert rule != R_CONTACT_HOURS, "policy: contact-hours"
     assert rule != R_DAILY, "policy: daily-attempts"
     assert rule != R_WEEKLY, "policy: weekly-contacts"
+    assert rule != R_CREDITOR_BUDGET, "policy: creditor-budget"
+    assert rule != R_CALENDAR, "policy: calendar"
     assert rule != R_COOLING_OFF, "policy: cooling-off"
     assert rule != R_THIRD_PARTY, "policy: third-party"
     assert rule != R_CREDIT_REPORT_WAIT, "policy: credit-report-wait"
@@ -571,6 +673,10 @@ def _rule_name(rule: uint256) -> String[40]:
         return "daily-attempts"
     if rule == R_WEEKLY:
         return "weekly-contacts"
+    if rule == R_CREDITOR_BUDGET:
+        return "creditor-budget"
+    if rule == R_CALENDAR:
+        return "calendar"
     if rule == R_COOLING_OFF:
         return "cooling-off"
     if rule == R_THIRD_PARTY:
@@ -766,8 +872,10 @@ def authorize_contact(claim_id: bytes32, channel: uint8, kind: uint8, agency: ad
             now, stage 0 while paused (channel-not-allowed, kind-not-allowed); the debtor's
             local time is within the window (contact-hours); for capped channels, the
             debtor's contacts today (daily-attempts) and in the last 7 days
-            (weekly-contacts) are under the caps and no cooling-off runs (cooling-off);
-            third parties need enough unanswered attempts (third-party); a credit report
+            (weekly-contacts) are under the caps, on a coordinated debtor the claim owner's
+            contacts in the last 7 days are under its part until the week's release point
+            (creditor-budget) and no other party contacted the debtor today (calendar), and
+            no cooling-off runs (cooling-off); third parties need enough unanswered attempts (third-party); a credit report
             waits for the first contact plus the wait (credit-report-wait); legal action
             needs the legal stage (legal-stage) and a debt not time-barred (time-barred).
     @dev Every authorised contact on a capped channel counts towards the caps, whatever its
@@ -786,13 +894,19 @@ def authorize_contact(claim_id: bytes32, channel: uint8, kind: uint8, agency: ad
     c: uint256 = 0
     d: uint256 = 0
     capped: bool = False
-    rule, c, d, capped = self._evaluate(claim_id, channel, kind, agency)
+    owner: address = empty(address)
+    rule, c, d, capped, owner = self._evaluate(claim_id, channel, kind, agency)
     if rule != 0:
         self._refuse(rule)
     now: uint256 = convert(convert(block.timestamp, uint32), uint256)
     debtor: bytes32 = self._debtor_of[claim_id]
     if capped:
         self._debtors[debtor] = (d & ~RING_MASK) | (((d << 32) | now) & RING_MASK)
+        if owner != empty(address):
+            b: uint256 = self._budgets[debtor][owner]
+            self._budgets[debtor][owner] = (b & ~RING_MASK) | (((b << 32) | now) & RING_MASK)
+            w: uint256 = self._coordination[debtor]
+            self._coordination[debtor] = (w & (U24 | ACTIVE_BIT)) | (convert(agency, uint256) << PARTY_SHIFT) | (now << PARTY_AT_SHIFT)
     if (c >> FIRST_SHIFT) & U40 == 0:
         self._claims[claim_id] = c | (now << FIRST_SHIFT)
     contact_id: uint256 = self.contact_count + 1
@@ -828,7 +942,8 @@ def check_contact(claim_id: bytes32, channel: uint8, kind: uint8, agency: addres
     c: uint256 = 0
     d: uint256 = 0
     capped: bool = False
-    rule, c, d, capped = self._evaluate(claim_id, channel, kind, agency)
+    owner: address = empty(address)
+    rule, c, d, capped, owner = self._evaluate(claim_id, channel, kind, agency)
     return self._rule_name(rule)
 
 
@@ -882,6 +997,112 @@ def contact_of(contact_id: uint256) -> (bytes32, address, uint8):
         convert(record & ADDRESS_MASK, address),
         convert((record >> OUTCOME_SHIFT) & U8, uint8),
     )
+
+
+# ---------------------------------------------------------------- coordination
+
+
+@external
+def set_budget_shares(
+    debtor: bytes32, creditors: DynArray[address, MAX_SHARES], parts: DynArray[uint8, MAX_SHARES]
+):
+    """
+    @notice Coordinator (KEEPER role: the consortium's coordination service): divide the
+            debtor's 7-day budget of capped contacts among its creditors, by their share of
+            the debt. From now on, until each week's release point (Thursday 00:00 UTC), a
+            claim of the debtor may be contacted on a capped channel only while its owner's
+            capped contacts with the debtor in the last 7 days are fewer than its part; a
+            creditor not listed has no part. The debtor is coordinated: two parties do not
+            contact it on the same local day. Replaces any earlier division; empty lists
+            end the coordination.
+    @dev A creditor's contacts are counted from when the debtor is first coordinated (and
+         kept through later divisions); the policy's own caps apply as before. The parts
+         add up to at most 7, the longest budget a policy can give (MAX_CAP): a division
+         meant for a lower weekly cap leaves the rest unassigned.
+    @param debtor The debtor's pseudonym; not zero.
+    @param creditors Up to 10 distinct accounts holding the CREDITOR role.
+    @param parts Each creditor's part: capped contacts in 7 days, adding up to at most 7.
+    """
+    assert self._has_role(KEEPER, msg.sender), "collection: caller is not a keeper"
+    assert debtor != empty(bytes32), "collection: empty debtor pseudonym"
+    assert len(creditors) == len(parts), "collection: one part per creditor"
+    total: uint256 = 0
+    for i: uint256 in range(MAX_SHARES):
+        if i >= len(creditors):
+            break
+        for j: uint256 in range(MAX_SHARES):
+            if j >= i:
+                break
+            assert creditors[j] != creditors[i], "collection: creditor listed twice"
+        assert self._has_role(CREDITOR, creditors[i]), "collection: shares for a non-creditor"
+        total += convert(parts[i], uint256)
+    assert total <= convert(MAX_CAP, uint256), "collection: parts above 7"
+    w: uint256 = self._coordination[debtor]
+    generation: uint256 = (w & U24) % U24 + 1
+    if len(creditors) == 0:
+        # No division: the calendar's last party is forgotten with it.
+        w = generation
+    else:
+        w = (w & ~U24) | generation | ACTIVE_BIT
+    self._coordination[debtor] = w
+    for i: uint256 in range(MAX_SHARES):
+        if i >= len(creditors):
+            break
+        b: uint256 = self._budgets[debtor][creditors[i]]
+        self._budgets[debtor][creditors[i]] = (b & RING_MASK) | (convert(parts[i], uint256) << PART_SHIFT) | (generation << GEN_SHIFT)
+    log BudgetSharesSet(debtor=debtor, set_by=msg.sender, creditors=creditors, parts=parts)
+
+
+@external
+@view
+def budget_share(debtor: bytes32, creditor: address) -> (uint8, uint32[7]):
+    """
+    @notice A creditor's part of the debtor's 7-day budget and its recent capped contacts.
+    @param debtor The debtor's pseudonym.
+    @param creditor The creditor.
+    @return The part (0 when the debtor is not coordinated or the creditor not listed) and
+            the times of the creditor's last 7 capped contacts with the debtor made while
+            it was coordinated, newest first (0: none), unix seconds.
+    """
+    w: uint256 = self._coordination[debtor]
+    b: uint256 = self._budgets[debtor][creditor]
+    part: uint8 = 0
+    if w & ACTIVE_BIT != 0 and b >> GEN_SHIFT == w & U24:
+        part = convert((b >> PART_SHIFT) & U8, uint8)
+    recent: uint32[7] = empty(uint32[7])
+    for i: uint256 in range(7):
+        recent[i] = convert((b >> (32 * i)) & U32, uint32)
+    return part, recent
+
+
+@external
+@view
+def coordination_of(debtor: bytes32) -> (bool, address, uint32):
+    """
+    @notice Whether budget shares are in force for the debtor, and the party of its last
+            capped contact while they were (the calendar).
+    @param debtor The debtor's pseudonym.
+    @return In force; who the last capped contact was for (the agency, or the owner
+            contacting directly; zero: none) and its time, unix seconds.
+    """
+    w: uint256 = self._coordination[debtor]
+    return (
+        w & ACTIVE_BIT != 0,
+        convert((w >> PARTY_SHIFT) & ADDRESS_MASK, address),
+        convert((w >> PARTY_AT_SHIFT) & U32, uint32),
+    )
+
+
+@external
+@pure
+def is_released(at: uint256) -> bool:
+    """
+    @notice Whether the week's unused budget is released at a time: from the release point
+            (Thursday 00:00 UTC) to the end of the week (Monday 00:00 UTC).
+    @param at Unix seconds.
+    @return True from the release point on.
+    """
+    return self._released(at)
 
 
 # ---------------------------------------------------------------- stages

@@ -6,17 +6,23 @@ when in the debtor's local day, how often, and when third parties, credit bureau
 courts may be involved. `check_contact` decides exactly as the contract does, in the same
 order, so the contract tests compare the two and the service can explain a refusal before
 it sends anything. No I/O: times are unix seconds, as the chain sees them.
+
+A debtor of several creditors can be coordinated: its 7-day budget of capped contacts is
+divided among the creditors by their share of the debt (`budget_shares`), each creditor
+keeps to its part until the week's release point (`released`), and two parties never
+contact the debtor on the same local day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from types import MappingProxyType
 
 from debtledger.domain._checks import check_int
 from debtledger.domain.claims import keccak256
+from debtledger.domain.split import split
 from debtledger.errors import InvalidInput, NotFound
 
 DAY = 86_400
@@ -28,6 +34,13 @@ debtor (Regulation F's 7-in-7 is the largest cap in use)."""
 MIN_OFFSET_MINUTES = -12 * 60
 MAX_OFFSET_MINUTES = 14 * 60
 MINUTES_A_DAY = 24 * 60
+WEEK_START = 4 * DAY
+"""Weeks run from Monday 00:00 UTC: the first from unix time 345,600 (1970-01-05)."""
+RELEASE_OFFSET = 3 * DAY
+"""From this long after a week's start (Thursday 00:00 UTC) to its end, the budget the
+other creditors left unused is free to all: only the policy's caps apply."""
+MAX_SHARES = 10
+"""Most creditors a debtor's budget is divided among."""
 
 # The contract's own numbering: bit i of a mask is member i.
 
@@ -71,6 +84,8 @@ RULE_NAMES = (
     "contact-hours",
     "daily-attempts",
     "weekly-contacts",
+    "creditor-budget",
+    "calendar",
     "cooling-off",
     "third-party",
     "credit-report-wait",
@@ -335,6 +350,12 @@ class ContactState:
     `paused_since` is the start of the current pause, never before the due date (0: not
     paused); `paused_seconds` the length of the pauses already ended. `recent` holds the
     times of the debtor's last capped contacts, newest first, at most seven.
+
+    On a coordinated debtor (`coordinated`: budget shares in force) `creditor_part` is the
+    claim owner's part of the 7-day budget and `creditor_recent` the owner's own capped
+    contacts with the debtor, newest first; `calendar_party` is who the debtor's last
+    capped contact was for (the agency, or the owner contacting directly; "" none) and
+    `calendar_at` its time; `party` is who this contact is for.
     """
 
     due_date: int
@@ -348,6 +369,12 @@ class ContactState:
     first_contact: int = 0
     recent: tuple[int, ...] = ()
     last_conversation: int = 0
+    coordinated: bool = False
+    creditor_part: int = 0
+    creditor_recent: tuple[int, ...] = ()
+    calendar_party: str = ""
+    calendar_at: int = 0
+    party: str = ""
 
     def __post_init__(self) -> None:
         check_int(
@@ -358,6 +385,9 @@ class ContactState:
         )
         if len(self.recent) > MAX_CAP:
             raise InvalidInput("at most seven recent contacts are kept", field="recent")
+        if len(self.creditor_recent) > MAX_CAP:
+            raise InvalidInput("at most seven recent contacts are kept", field="creditor_recent")
+        check_int(self.creditor_part, "creditor_part", minimum=0, maximum=MAX_CAP)
 
     @property
     def paused(self) -> bool:
@@ -407,6 +437,56 @@ def counts(state: ContactState, now: int) -> tuple[int, int]:
     return day, week
 
 
+def released(now: int) -> bool:
+    """Whether the week's unused budget is released at `now`: from Thursday 00:00 UTC to
+    the end of the week (Monday 00:00 UTC)."""
+    return (now - WEEK_START) % WEEK >= RELEASE_OFFSET
+
+
+def creditor_count(state: ContactState, now: int) -> int:
+    """The claim owner's capped contacts with the debtor in the last 604,800 seconds."""
+    week = 0
+    for t in state.creditor_recent:
+        if t == 0 or t <= now - WEEK:
+            break
+        week += 1
+    return week
+
+
+def same_local_day(a: int, b: int, tz_offset_minutes: int) -> bool:
+    """Whether two times fall on the same day of the debtor's local calendar."""
+    return local_seconds(a, tz_offset_minutes) // DAY == local_seconds(b, tz_offset_minutes) // DAY
+
+
+def coordination_rule(state: ContactState, now: int) -> str | None:
+    """The coordination rule that refuses a capped contact with a coordinated debtor, if
+    any: the owner's part is used up before the release point (creditor-budget), or
+    another party contacted the debtor earlier on its local day (calendar)."""
+    if not state.coordinated:
+        return None
+    if not released(now) and creditor_count(state, now) >= state.creditor_part:
+        return "creditor-budget"
+    if (
+        state.calendar_party
+        and state.calendar_party.lower() != state.party.lower()
+        and same_local_day(state.calendar_at, now, state.tz_offset_minutes)
+    ):
+        return "calendar"
+    return None
+
+
+def budget_shares(debts: Mapping[str, int], budget: int = MAX_CAP) -> dict[str, int]:
+    """Divide a debtor's 7-day budget of capped contacts among its creditors (creditor →
+    fen owed) by their share of the debt, largest remainders first (ties: the smaller
+    creditor key); the parts add up to `budget`, or to the fen owed when that is less.
+    What `set_budget_shares` on CollectionPolicy takes."""
+    check_int(budget, "budget", minimum=0, maximum=MAX_CAP)
+    if len(debts) > MAX_SHARES:
+        raise InvalidInput(f"at most {MAX_SHARES} creditors share a budget", field="debts")
+    total = sum(check_int(v, "debts", minimum=0) for v in debts.values())
+    return split(min(budget, total), debts)
+
+
 def check_contact(
     rules: PolicyRules, state: ContactState, now: int, channel: Channel, kind: Kind
 ) -> str | None:
@@ -434,6 +514,9 @@ def check_contact(
             return "daily-attempts"
         if rules.max_weekly and week >= rules.max_weekly:
             return "weekly-contacts"
+        coordination = coordination_rule(state, now)
+        if coordination is not None:
+            return coordination
         if (
             rules.cooling_off_seconds
             and state.last_conversation
@@ -458,11 +541,20 @@ def after_contact(
     rules: PolicyRules, state: ContactState, now: int, channel: Channel
 ) -> ContactState:
     """The state after an authorised contact: a capped channel enters the debtor's recent
-    contacts, and the claim's first contact is remembered."""
-    recent = state.recent
-    if rules.capped_channels >> channel & 1:
-        recent = (now, *recent)[:MAX_CAP]
-    return replace(state, recent=recent, first_contact=state.first_contact or now)
+    contacts (on a coordinated debtor also the owner's, and the calendar), and the claim's
+    first contact is remembered."""
+    state = replace(state, first_contact=state.first_contact or now)
+    if not rules.capped_channels >> channel & 1:
+        return state
+    state = replace(state, recent=(now, *state.recent)[:MAX_CAP])
+    if state.coordinated:
+        state = replace(
+            state,
+            creditor_recent=(now, *state.creditor_recent)[:MAX_CAP],
+            calendar_party=state.party,
+            calendar_at=now,
+        )
+    return state
 
 
 def after_outcome(state: ContactState, now: int, outcome: Outcome) -> ContactState:

@@ -42,6 +42,7 @@ advance             .   .   .   .   .   Y   .   .   .
 set_plans           .   .   .   .   .   .   Y   .   .
 pause               .   .   .   .   .   .   .   Y   .
 resume              .   .   .   .   .   .   .   Y   .
+set_budget_shares   .   .   .   .   .   Y   .   .   .
 """
 ALLOWED = {
     row.split()[0]: {k for k, cell in zip(KINDS, row.split()[1:], strict=True) if cell == "Y"}
@@ -123,6 +124,14 @@ CASES = {
         lambda ctx, cid, _: ctx.policy.resume(cid, 0),
         "collection: caller is not the plans contract",
         "CollectionResumed",
+    ),
+    "set_budget_shares": Case(
+        lambda ctx: None,
+        lambda ctx, _, who: ctx.policy.set_budget_shares(
+            keccak(text="d"), [ctx.addr["owner"], ctx.addr["creditor"]], [4, 3]
+        ),
+        "collection: caller is not a keeper",
+        "BudgetSharesSet",
     ),
 }
 
