@@ -19,6 +19,8 @@ BENCHMARKS = {
     "load": "bench.bench_load",
     "privacy": "bench.bench_privacy",
     "evidence": "bench.bench_evidence",
+    "supervision": "bench.bench_supervision",
+    "keeper": "bench.bench_keeper",
 }
 
 

@@ -232,3 +232,22 @@ def cli(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Cli:
         return result.exit_code, result.stdout, result.stderr
 
     return invoke
+
+
+def enrol_at_midday(
+    rt: Runtime, claim_id: bytes, owner: str, *, policy: str = "cn-cba-2026"
+) -> None:
+    """Put a claim under a preset with the debtor's time zone chosen so that the chain's
+    current time is about 13:00 for the debtor: inside every preset's contact hours,
+    whatever the wall clock says when the tests run."""
+    from debtledger.collection.engine import CollectionService
+
+    now = int(rt.writer.rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    minutes = (now % 86_400) // 60
+    CollectionService(rt).enrol(
+        claim_id,
+        owner,
+        policy=policy,
+        tz_offset_minutes=13 * 60 - minutes,
+        idem_key=f"enrol:{claim_id.hex()}",
+    )

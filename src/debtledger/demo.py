@@ -125,6 +125,7 @@ def _privacy_and_evidence(rt: Runtime) -> dict[str, Any]:
     the local sinks run), a call note as evidence, and every waiting item anchored."""
     from datetime import UTC, datetime
 
+    from debtledger.collection.engine import CollectionService
     from debtledger.collection.gateway import ContactService
     from debtledger.errors import DebtLedgerError, DeliveryFailed
     from debtledger.evidence.service import EvidenceService, NewItem
@@ -138,6 +139,10 @@ def _privacy_and_evidence(rt: Runtime) -> dict[str, Any]:
     out["record"] = f"{DEMO_RECORD_REF}: record hash on chain, personal fields in the vault"
     until = datetime(2027, 12, 31, tzinfo=UTC)
     ClaimService(rt).mandate(cid, "bank-a", "agency-x", until, idem_key="demo-mandate:r1")
+    # The debtor lives in Beijing (UTC+8): the contract refuses contacts outside its hours.
+    CollectionService(rt).enrol(
+        cid, "bank-a", policy="cn-cba-2026", tz_offset_minutes=480, idem_key="demo-enrol:r1"
+    )
     try:
         sent = ContactService(rt).contact(
             ("agency-x", "AGENCY"), cid, "sms", "reminder-1", idem_key="demo-contact:r1"

@@ -21,7 +21,7 @@ from tests.collection.conftest import (  # noqa: F401 - fixtures
     sms_provider,
     smtp_server,
 )
-from tests.conftest import Ledger
+from tests.conftest import Ledger, enrol_at_midday
 
 pytestmark = pytest.mark.xdist_group("gateway")
 
@@ -80,6 +80,7 @@ def claim_of_debtor(ledger: Ledger, ref: str, *, mandate: bool = True) -> bytes:
     if mandate:
         until = datetime.now(UTC) + timedelta(days=30)
         ledger.claims.mandate(claim.claim_id, "bank-a", "agency-x", until, idem_key=f"m:{ref}")
+    enrol_at_midday(ledger.rt, claim.claim_id, "bank-a")
     return debtor
 
 

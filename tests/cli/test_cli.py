@@ -162,7 +162,8 @@ def test_org_list_and_demo(cli) -> None:  # type: ignore[no-untyped-def]
     assert demo["second_sale"] == "refused by the contract: registry: caller is not the owner"
     privacy = demo["privacy"]
     assert privacy["record"].startswith("DEMO-R-000001: record hash on chain")
-    assert privacy["contact"].startswith(("SMS sent", "no SMS sent"))
+    # Sent, or refused by the contract outside the debtor's hours (it depends on the clock).
+    assert privacy["contact"].startswith(("SMS sent", "no SMS sent", "refused: policy: contact"))
     assert privacy["evidence"].endswith("batches") and not privacy["evidence"].startswith("0 ")
     record = json.loads(cli("claim show DEMO-R-000001 --json")[1])
     assert record["mandate"]["agency"] == "agency-x"

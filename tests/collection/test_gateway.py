@@ -55,7 +55,7 @@ from debtledger.orgs.service import OrgService
 from debtledger.privacy.trail import AccessRecord
 from debtledger.runtime import Runtime
 from tests.collection.conftest import TOKEN, Mailbox
-from tests.conftest import ORGS, Ledger, free_port, make_settings
+from tests.conftest import ORGS, Ledger, enrol_at_midday, free_port, make_settings
 
 pytestmark = pytest.mark.xdist_group("gateway")
 
@@ -172,6 +172,7 @@ def new_debtor_claim(
     if mandate:
         until = datetime.now(UTC) + timedelta(days=30)
         env.claims.mandate(claim.claim_id, "bank-a", "agency-x", until, idem_key=f"m:{ref}")
+    enrol_at_midday(env.rt, claim.claim_id, "bank-a")
     return ref, claim.claim_id, debtor
 
 

@@ -45,7 +45,7 @@ from debtledger.runtime import Runtime
 from debtledger.store.models import evidence_items_table, outbox_table
 from tests.api.flows import host_with_keys
 from tests.collection.conftest import TOKEN, Mailbox
-from tests.conftest import free_port, make_settings
+from tests.conftest import enrol_at_midday, free_port, make_settings
 
 pytestmark = pytest.mark.xdist_group("gateway")
 
@@ -323,6 +323,13 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
         claims.mandate(refs["CN-1"], "bank-a", "agency-x", until, idem_key="m1")
         claims.mandate(refs["CN-2"], "bank-b", "agency-x", until, idem_key="m2")
         claims.mandate(refs["CN-3"], "bank-b", "agency-x", until, idem_key="m3")
+        for ref, owner in (
+            ("CN-1", "bank-a"),
+            ("CN-2", "bank-b"),
+            ("CN-3", "bank-b"),
+            ("CN-4", "bank-b"),
+        ):
+            enrol_at_midday(rt, refs[ref], owner)
         answers: list[Answer] = []
         with TestClient(create_app(Runtime(settings))) as api:
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from debtledger.chain.abi import Event
 from debtledger.errors import StoreError
 from debtledger.store.db import make_engine, migrate
-from debtledger.store.indexer import Indexer
+from debtledger.store.indexer import STREAM, Indexer
 from debtledger.store.models import claim_events_table, claims_table, indexer_state_table
 from tests.conftest import Ledger, StoreDatabases, new_claim
 
@@ -61,7 +61,9 @@ def _dump(engine: Engine) -> dict[str, Any]:
             )
         ]
         state = conn.execute(
-            select(indexer_state_table.c.last_block, indexer_state_table.c.last_hash)
+            select(indexer_state_table.c.last_block, indexer_state_table.c.last_hash).where(
+                indexer_state_table.c.stream == STREAM  # the registry's (not the keeper's)
+            )
         ).one()
     return {
         "claims": sorted(claims, key=lambda r: r["claim_id"]),

@@ -11,7 +11,16 @@ from sqlalchemy import text
 
 from debtledger import __version__
 from debtledger.api import problems
-from debtledger.api.routes import claims, contacts, evidence, operations, orgs, privacy
+from debtledger.api.routes import (
+    claims,
+    collection,
+    contacts,
+    evidence,
+    operations,
+    orgs,
+    privacy,
+    supervision,
+)
 from debtledger.errors import DebtLedgerError, NodeUnavailable
 from debtledger.runtime import Runtime
 
@@ -39,6 +48,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(evidence.router)
     app.include_router(privacy.router)
+    app.include_router(collection.router)
+    app.include_router(supervision.router)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:

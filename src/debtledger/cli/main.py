@@ -17,6 +17,7 @@ from debtledger.access.service import AccessService
 from debtledger.chain.node import LocalNode, Snapshotter
 from debtledger.claims.service import ClaimService
 from debtledger.cli import background
+from debtledger.cli.collection import collection_app, keeper_app, plan_app, policy_app
 from debtledger.cli.common import As, Claim, IdemKey, Json
 from debtledger.cli.common import new_key as _key
 from debtledger.cli.common import runtime as _runtime
@@ -27,6 +28,7 @@ from debtledger.cli.evidence import evidence_app
 from debtledger.cli.gateway import gateway_app
 from debtledger.cli.output import emit, handled
 from debtledger.cli.privacy import debtor_app, privacy_app, record_app
+from debtledger.cli.supervision import complaint_app, regulator_app
 from debtledger.domain.claims import parse_amount, parse_claim, parse_claim_id, parse_date
 from debtledger.errors import ChainError, DebtLedgerError, InvalidInput
 from debtledger.orgs.service import OrgService
@@ -49,6 +51,12 @@ app.add_typer(record_app, name="record")
 app.add_typer(debtor_app, name="debtor")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(contact_app, name="contact")
+app.add_typer(policy_app, name="policy")
+app.add_typer(collection_app, name="collection")
+app.add_typer(plan_app, name="plan")
+app.add_typer(keeper_app, name="keeper")
+app.add_typer(complaint_app, name="complaint")
+app.add_typer(regulator_app, name="regulator")
 
 # ---------------------------------------------------------------------------- node
 
@@ -573,6 +581,8 @@ def serve_cmd(
     import uvicorn
 
     from debtledger.api.app import create_app
+    from debtledger.collection.keeper import Keeper
+    from debtledger.coordination.monitor import Monitor
     from debtledger.evidence.service import EvidenceService
     from debtledger.privacy.service import PrivacyService
 
@@ -582,6 +592,8 @@ def serve_cmd(
     workers = [
         threading.Thread(target=indexer.follow, args=(stopping, 0.5), daemon=True),
         threading.Thread(target=EvidenceService(rt).follow, args=(stopping,), daemon=True),
+        threading.Thread(target=Keeper(rt).follow, args=(stopping,), daemon=True),
+        threading.Thread(target=Monitor(rt).follow, args=(stopping,), daemon=True),
         threading.Thread(
             target=_every,
             args=(

@@ -32,6 +32,7 @@ from debtledger.collection.channels import (
     VoiceChannel,
     channel_for,
 )
+from debtledger.collection.engine import POLICY, CollectionService
 from debtledger.collection.templates import (
     CHANNELS,
     LANGS,
@@ -40,12 +41,15 @@ from debtledger.collection.templates import (
     redacted,
     render,
 )
+from debtledger.coordination.complaints import Complaints
+from debtledger.coordination.monitor import Monitor
 from debtledger.domain.claims import ClaimStatus, check_ref, from_timestamp
 from debtledger.domain.claims import claim_id as claim_id_of
 from debtledger.errors import (
     ClaimNotFound,
     ConfigError,
     Conflict,
+    DebtLedgerError,
     DeliveryFailed,
     Forbidden,
     InvalidInput,
@@ -253,7 +257,16 @@ class ContactService:
                 if done is not None:
                     return done
             kind = TEMPLATE_KINDS.get(template_id, DEFAULT_KIND)
-            self._authorise(claim_id, party.address, channel, kind)
+            try:
+                # An open complaint pauses the claim's contacts until it is resolved.
+                Complaints(self.rt).check_no_open_complaint(claim_id)
+                authorization = self._authorise(claim_id, party.address, channel, kind)
+            except PolicyRefused as refused:
+                # Every refused attempt is kept for the regulator's monitor.
+                Monitor(self.rt).record_refused_attempt(
+                    party.org, claim_id, channel, kind, refused.rule
+                )
+                raise
             debtor = self.debtor_of(claim_id)
             fields = self._on_file(debtor, claim_id, channel, template_id)
             sender = channel_for(channel, self.rt.settings, timeout=self.timeout)
@@ -296,9 +309,12 @@ class ContactService:
                 "lang": lang,
                 "message_sha256": message.digest().hex(),
                 "idempotency": idem,
+                "authorization": authorization,
             }
             client_ref = f"ct-{idem[:40]}" if idem is not None else contact_id
             delivery, item = self._deliver(sender, detail, message, outcome, client_ref, base)
+            if channel == "voice" and authorization is not None:
+                self._record_outcome(authorization, delivery.outcome, contact_id)
             return {
                 **redacted(message, delivery).as_dict(),
                 "evidence_item_id": item,
@@ -441,23 +457,56 @@ class ContactService:
             f"a {party.role} may not ask for contacts: a mandated agency or the claim's owner may"
         )
 
-    def _authorise(self, claim_id: bytes, requester_address: str, channel: str, kind: str) -> None:
+    def _authorise(
+        self, claim_id: bytes, requester_address: str, channel: str, kind: str
+    ) -> int | None:
         """The chain's authorisation of this contact: the one place it is asked.
 
-        Today it checks the mandate: the requester holds a live mandate on the claim, or owns
-        the claim and the claim is active; refusals read as CollectionPolicy's own
-        ("policy: not-mandated", "policy: claim-inactive"). Once CollectionPolicy is deployed
-        this becomes the gateway organisation's call of
-        `authorize_contact(claim_id, channel, kind, requester_address)`, which also applies
-        the contact hours, caps and stages to `channel` and `kind`.
+        The gateway organisation calls CollectionPolicy.authorize_contact(claim, channel,
+        kind, requester) for the requester (a mandated agency or the owner): the mandate, the
+        claim's state and enrolment, the stage's channels and kinds, the debtor's local
+        contact hours, the caps shared by every creditor and agency of the debtor, the
+        cooling-off and the legal rules. A refusal is PolicyRefused naming the rule, and
+        nothing is authorised, decrypted or sent. Returns the contact id the contract gave.
+
+        A deployment made before CollectionPolicy existed only has the mandate to go by:
+        the requester holds a live mandate, or owns the claim and the claim is active (the
+        refusals read as the contract's own); it returns None then.
         """
+        if POLICY in self.rt.deployment.addresses:
+            return CollectionService(self.rt).authorize(
+                self.gateway,
+                claim_id,
+                channel,
+                kind,
+                agency=requester_address,
+                # One authorisation per attempt: a retry is a new contact, checked again.
+                idem_key=f"gateway-contact:{uuid.uuid4().hex}",
+            )
         if self._registry("is_mandated", claim_id, requester_address):
-            return
+            return None
         facts = self.claim(claim_id)
         if not _same(facts.owner, requester_address):
             raise PolicyRefused("policy: not-mandated")
         if facts.status is not ClaimStatus.ACTIVE:
             raise PolicyRefused("policy: claim-inactive")
+        return None
+
+    def _record_outcome(self, authorization: int, outcome: str | None, contact_id: str) -> None:
+        """Record a call's outcome with CollectionPolicy, as the gateway: an unanswered call
+        counts towards third-party contact, a conversation starts the cooling-off. The call
+        was made and recorded already, so a failure here is logged, not raised."""
+        if outcome is None:
+            return
+        try:
+            CollectionService(self.rt).record_outcome(
+                self.gateway,
+                authorization,
+                outcome,
+                idem_key=f"gateway-outcome:{self.rt.address(POLICY)}:{authorization}",
+            )
+        except DebtLedgerError as exc:
+            log.warning("outcome of contact %s not recorded on chain: %s", contact_id, exc)
 
     def _check_reader(self, party: Party, claim_id: bytes) -> None:
         hidden = NotFound(f"no claim {_hex(claim_id)} visible to {party.org}")

@@ -131,7 +131,15 @@ def apply_event(row: Row | None, name: str, args: Mapping[str, Any], block: int)
 
 
 class Indexer:
-    """Indexes the registry's events into the read model, chunk by chunk."""
+    """Indexes the registry's events into the read model, chunk by chunk.
+
+    A subclass indexes other contracts as a stream of its own: it names the stream and the
+    table of its recent block hashes, and overrides `_read`, `_store_events` and
+    `_rewind_rows` (the cursor, chunks and fork checks stay as they are).
+    """
+
+    stream = STREAM
+    blocks = indexed_blocks_table
 
     def __init__(
         self,
@@ -202,14 +210,14 @@ class Indexer:
         """Where the read model stands; made (before the start block) on first use. Refuses a
         store that holds the read model of another deployment."""
         with self.engine.begin() as conn:
-            take_turns(conn, f"indexer:{STREAM}")
+            take_turns(conn, f"indexer:{self.stream}")
             row = conn.execute(
-                select(indexer_state_table).where(indexer_state_table.c.stream == STREAM)
+                select(indexer_state_table).where(indexer_state_table.c.stream == self.stream)
             ).first()
             if row is None:
                 conn.execute(
                     insert(indexer_state_table).values(
-                        stream=STREAM,
+                        stream=self.stream,
                         chain_id=self.chain_id,
                         contract=self.contract,
                         start_block=self.start_block,
@@ -230,7 +238,7 @@ class Indexer:
     def _set_cursor(self, conn: Connection, cursor: Cursor) -> None:
         conn.execute(
             update(indexer_state_table)
-            .where(indexer_state_table.c.stream == STREAM)
+            .where(indexer_state_table.c.stream == self.stream)
             .values(last_block=cursor.block, last_hash=cursor.hash, updated_at=time.time())
         )
 
@@ -274,9 +282,9 @@ class Indexer:
             head = self._head()
         with self.engine.connect() as conn:
             kept = conn.execute(
-                select(indexed_blocks_table.c.block_number, indexed_blocks_table.c.block_hash)
-                .where(indexed_blocks_table.c.block_number <= head)
-                .order_by(indexed_blocks_table.c.block_number.desc())
+                select(self.blocks.c.block_number, self.blocks.c.block_hash)
+                .where(self.blocks.c.block_number <= head)
+                .order_by(self.blocks.c.block_number.desc())
             ).all()
         chain = self._headers(n for n, _ in kept)
         fork = Cursor(self.start_block - 1, None)
@@ -286,33 +294,36 @@ class Indexer:
                 break
         log.warning("indexer: chain diverged; rewinding the read model to block %d", fork.block)
         with self.engine.begin() as conn:
-            take_turns(conn, f"indexer:{STREAM}")
-            ev = claim_events_table.c
-            affected = list(
-                conn.execute(
-                    select(ev.claim_id).where(ev.block_number > fork.block).distinct()
-                ).scalars()
-            )
-            conn.execute(delete(claim_events_table).where(ev.block_number > fork.block))
-            conn.execute(
-                delete(indexed_blocks_table).where(indexed_blocks_table.c.block_number > fork.block)
-            )
-            for i in range(0, len(affected), _IN):
-                part = affected[i : i + _IN]
-                conn.execute(delete(claims_table).where(claims_table.c.claim_id.in_(part)))
-                replay = conn.execute(
-                    select(ev.claim_id, ev.name, ev.args, ev.block_number)
-                    .where(ev.claim_id.in_(part))
-                    .order_by(ev.block_number, ev.log_index)
-                ).all()
-                rows: dict[str, Row | None] = {}
-                for claim_id, name, args, block in replay:
-                    rows[claim_id] = apply_event(rows.get(claim_id), name, args, int(block))
-                fresh = [r for r in rows.values() if r is not None]
-                if fresh:
-                    conn.execute(insert(claims_table), fresh)
+            take_turns(conn, f"indexer:{self.stream}")
+            self._rewind_rows(conn, fork.block)
+            conn.execute(delete(self.blocks).where(self.blocks.c.block_number > fork.block))
             self._set_cursor(conn, fork)
         return fork
+
+    def _rewind_rows(self, conn: Connection, fork_block: int) -> None:
+        """Delete the events after `fork_block` and rebuild the rows they touched from the
+        events that remain (inside rewind's transaction)."""
+        ev = claim_events_table.c
+        affected = list(
+            conn.execute(
+                select(ev.claim_id).where(ev.block_number > fork_block).distinct()
+            ).scalars()
+        )
+        conn.execute(delete(claim_events_table).where(ev.block_number > fork_block))
+        for i in range(0, len(affected), _IN):
+            part = affected[i : i + _IN]
+            conn.execute(delete(claims_table).where(claims_table.c.claim_id.in_(part)))
+            replay = conn.execute(
+                select(ev.claim_id, ev.name, ev.args, ev.block_number)
+                .where(ev.claim_id.in_(part))
+                .order_by(ev.block_number, ev.log_index)
+            ).all()
+            rows: dict[str, Row | None] = {}
+            for claim_id, name, args, block in replay:
+                rows[claim_id] = apply_event(rows.get(claim_id), name, args, int(block))
+            fresh = [r for r in rows.values() if r is not None]
+            if fresh:
+                conn.execute(insert(claims_table), fresh)
 
     # ------------------------------------------------------------------ one chunk
 
@@ -330,7 +341,7 @@ class Indexer:
             raise _Diverged
         if cursor.hash is not None and headers[first][1] != cursor.hash:
             raise _Diverged
-        events = list(self.events.events(first, end, address=self.contract))
+        events = self._read(first, end)
         again = self._headers({end} | {e.block_number for e in events} - set(tail))
         if again.get(end) != headers[end]:
             raise _Diverged
@@ -340,31 +351,29 @@ class Indexer:
                 raise _Diverged
         new_cursor = Cursor(end, headers[end][0])
         with self.engine.begin() as conn:
-            take_turns(conn, f"indexer:{STREAM}")  # then the cursor read is the newest
+            take_turns(conn, f"indexer:{self.stream}")  # then the cursor read is the newest
             state = conn.execute(
                 select(indexer_state_table.c.last_block, indexer_state_table.c.last_hash).where(
-                    indexer_state_table.c.stream == STREAM
+                    indexer_state_table.c.stream == self.stream
                 )
             ).one()
             if (state.last_block, state.last_hash) != (cursor.block, cursor.hash):
                 raise _Diverged  # another indexer moved the cursor: start from where it is
             stored = self._store_events(conn, events)
+            conn.execute(delete(self.blocks).where(self.blocks.c.block_number >= tail.start))
             conn.execute(
-                delete(indexed_blocks_table).where(
-                    indexed_blocks_table.c.block_number >= tail.start
-                )
-            )
-            conn.execute(
-                insert(indexed_blocks_table),
+                insert(self.blocks),
                 [{"block_number": n, "block_hash": headers[n][0]} for n in tail],
             )
             conn.execute(
-                delete(indexed_blocks_table).where(
-                    indexed_blocks_table.c.block_number <= end - self.keep_blocks
-                )
+                delete(self.blocks).where(self.blocks.c.block_number <= end - self.keep_blocks)
             )
             self._set_cursor(conn, new_cursor)
         return stored, new_cursor
+
+    def _read(self, first: int, end: int) -> list[Event]:
+        """The stream's events in blocks first..end, oldest first."""
+        return list(self.events.events(first, end, address=self.contract))
 
     def _store_events(self, conn: Connection, events: Sequence[Event]) -> int:
         """Store the events not stored yet and apply them to their claims' rows."""

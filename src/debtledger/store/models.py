@@ -337,3 +337,155 @@ erasures_table = Table(
     Column("erased_at", Float, nullable=True),
     Column("evidence_item_id", Integer, ForeignKey("evidence_items.id"), nullable=True),
 )
+
+# ---- collection
+
+# The collection engine's read model, indexed from CollectionPolicy and RepaymentPlan events
+# as a stream of its own (collection/keeper.py), and the keeper's schedule.
+
+# Policies as their last PolicySet says; `owner` None for a consortium preset. `name` is
+# known for presets and for the policies this service created (the chain holds the id only).
+collection_policies_table = Table(
+    "collection_policies",
+    metadata,
+    Column("policy_id", String(66), primary_key=True),
+    Column("name", String(64), nullable=True),
+    Column("owner", String(42), nullable=True, index=True),
+    Column("params", JSON, nullable=False),  # domain.policies.to_params order
+    Column("updated_block", BigInteger, nullable=False),
+)
+
+# One row per enrolled claim: what CollectionPolicy and RepaymentPlan hold for it, enough to
+# say when the keeper must look at it next. Times are unix seconds.
+collection_claims_table = Table(
+    "collection_claims",
+    metadata,
+    Column("claim_id", String(66), primary_key=True),
+    Column("policy_id", String(66), nullable=False, index=True),
+    Column("debtor", String(66), nullable=False),
+    Column("tz_offset_minutes", Integer, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("paused_since", BigInteger, nullable=False),  # 0: not paused
+    Column("paused_seconds", BigInteger, nullable=False),
+    Column("plan_state", Integer, nullable=False),  # RepaymentPlan's state, 0: none
+    Column("plan_next", Integer, nullable=False),  # index of the next unpaid instalment
+    Column("plan_grace_days", Integer, nullable=False),
+    Column("plan_dues", JSON, nullable=False),  # due times of the plan's instalments
+    Column("updated_block", BigInteger, nullable=False),
+)
+
+# Every event of the two contracts, decoded (bytes as 0x-hex); `key` is the claim id, or the
+# policy id of a PolicySet. ClaimEnrolled also keeps the claim's due date (`due_date`), read
+# from the registry when it was indexed, so replaying events needs no chain.
+collection_events_table = Table(
+    "collection_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("key", String(66), nullable=False),
+    Column("args", JSON, nullable=False),
+    UniqueConstraint("block_number", "log_index", name="uq_collection_events_block_log"),
+    Index("ix_collection_events_key", "key", "block_number", "log_index"),
+)
+
+# Hashes of the collection stream's newest indexed blocks (its own fork point).
+collection_blocks_table = Table(
+    "collection_blocks",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True),
+    Column("block_hash", String(66), nullable=False),
+)
+
+# When the keeper must next look at a claim, and why: "stage" (its days past due reach the
+# next stage), "plan" (its next instalment is past its grace days), "reminder" (the first
+# overdue day's reminder is to be sent). The keeper reads it by `next_check_at` only.
+collection_schedule_table = Table(
+    "collection_schedule",
+    metadata,
+    Column("claim_id", String(66), primary_key=True),
+    Column("reason", String(16), primary_key=True),
+    Column("next_check_at", BigInteger, nullable=False),
+    Column("note", String(80), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Index("ix_collection_schedule_next_check_at", "next_check_at", "claim_id", "reason"),
+)
+
+# ---- supervision
+
+# Debtors' complaints, filed through the gateway (or by a regulator) against a claim or one
+# of its contacts; `details` is the debtor's own text (kept here and in the evidence item,
+# never logged). While a complaint is open the gateway makes no contact for its claim.
+complaints_table = Table(
+    "complaints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("claim_id", String(66), nullable=False),
+    Column("contact_id", String(64), nullable=True),  # the gateway's "ct_…" id
+    Column("contact_item_id", Integer, nullable=True),  # that contact's evidence item
+    Column("creditor", String(42), nullable=False),  # the claim's owner when filed
+    Column("agency", String(42), nullable=True),  # who the named contact was for, or the
+    # mandated agency when filed
+    Column("category", String(40), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("filed_by", String(63), nullable=False),
+    Column("filed_role", String(20), nullable=False),
+    Column("filed_at", Float, nullable=False),
+    Column("idem_key", String(64), nullable=True, unique=True),  # digest scoped to filed_by
+    Column("status", String(16), nullable=False),  # open, resolved
+    Column("resolved_by", String(63), nullable=True),
+    Column("resolved_role", String(20), nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("resolution", Text, nullable=True),
+    Column("evidence_item_id", Integer, ForeignKey("evidence_items.id"), nullable=True),
+    Column("resolution_item_id", Integer, ForeignKey("evidence_items.id"), nullable=True),
+    Index("ix_complaints_claim_id_status", "claim_id", "status"),
+    Index("ix_complaints_filed_at", "filed_at"),
+)
+
+# Contacts the contract refused, as the gateway saw them (a reverted transaction leaves no
+# event): who asked, for which claim, how, and the rule. `creditor` is the owner then.
+refused_attempts_table = Table(
+    "refused_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(63), nullable=False),
+    Column("address", String(42), nullable=True),
+    Column("creditor", String(42), nullable=True),
+    Column("claim_id", String(66), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("rule", String(60), nullable=False),
+    Column("attempted_at", Float, nullable=False, index=True),
+)
+
+# Violations the compliance monitor found, each once: (kind, source_ref) names what it was
+# found in ("evidence:12", "pii:40", "event:<block>:<log>", ...). `organisation` is a name
+# where this service knows one, else an address.
+violations_table = Table(
+    "violations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("claim_id", String(66), nullable=True, index=True),
+    Column("organisation", String(63), nullable=True),
+    Column("detail", Text, nullable=False),
+    Column("source_ref", String(120), nullable=False),
+    Column("occurred_at", Float, nullable=True),
+    Column("detected_at", Float, nullable=False),
+    UniqueConstraint("kind", "source_ref", name="uq_violations_kind_source_ref"),
+    Index("ix_violations_kind_id", "kind", "id"),
+)
+
+# How far the monitor has read each of its sources (the last row id it looked at).
+monitor_cursors_table = Table(
+    "monitor_cursors",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("last_id", BigInteger, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Coordination across creditors, and the supervision of collection."""
