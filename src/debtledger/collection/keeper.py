@@ -22,11 +22,10 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from eth_abi import decode
 from sqlalchemy import (
     Connection,
     and_,
@@ -41,7 +40,7 @@ from sqlalchemy import (
 )
 
 from debtledger.access.service import AccessService
-from debtledger.chain.abi import ContractABI, Event
+from debtledger.chain.abi import Event
 from debtledger.chain.events import LOG_SPAN, EventReader
 from debtledger.chain.writer import Write
 from debtledger.collection.engine import (
@@ -230,8 +229,6 @@ class CollectionIndexer(Indexer):
                 event = abi.decode_log(raw) if abi is not None else None
                 if event is None:
                     continue
-                if event.name in _WITH_ARRAYS:
-                    event = _with_data(abi, event, raw)  # type: ignore[arg-type]
                 out.append(event)
             start = stop + 1
         return out
@@ -427,18 +424,6 @@ class CollectionIndexer(Indexer):
             conn.execute(delete(_schedule).where(_schedule.c.claim_id.in_(gone)))
             self._save_rows(conn, rows, set())
             self._reschedule(conn, [r for r in rows.values() if r is not None])
-
-
-_WITH_ARRAYS = ("PlanProposed", "PlanReaged")
-
-
-def _with_data(abi: ContractABI, event: Event, raw: Mapping[str, Any]) -> Event:
-    """The event with its data fields decoded by their full ABI types."""
-    item = abi.events[abi.event_topics[event.name]]
-    plain = [i for i in item["inputs"] if not i["indexed"]]
-    values = decode([i["type"] for i in plain], bytes.fromhex(raw["data"][2:]))
-    args = {**event.args, **{i["name"]: v for i, v in zip(plain, values, strict=True)}}
-    return replace(event, args=args)
 
 
 def _stage_days(conn: Connection, policy_ids: set[str]) -> dict[str, list[int]]:
