@@ -107,6 +107,30 @@ def read_claims_csv(path: Path) -> tuple[list[NewClaim], list[InvalidInput], int
     return good, bad, rows
 
 
+def record_repayment_evidence(
+    rt: Runtime,
+    by: str,
+    claim_id: bytes,
+    amount_fen: int,
+    receipt_hash: bytes,
+    entry: Entry,
+    **extra: str,
+) -> None:
+    """Every repayment becomes evidence: what was recorded, by whom, in which transaction
+    (the same write retried is the same document, so the same item). The receipt's text
+    stays out: only its hash."""
+    record = {
+        "claim_id": "0x" + claim_id.hex(),
+        "amount_fen": amount_fen,
+        "receipt_sha256": receipt_hash.hex(),
+        "recorded_by": OrgService(rt).address(by),
+        "tx_hash": entry.tx_hash,
+        **extra,
+    }
+    content = json.dumps(record, sort_keys=True).encode()
+    EvidenceService(rt).add(by, NewItem(content, "repayment", "application/json", claim_id))
+
+
 class ClaimService:
     """Claim operations. With `wait=False` a write returns once it is stored in the outbox
     (the contract's refusal, found by the gas estimate, is still raised at once); a
@@ -362,24 +386,7 @@ class ClaimService:
             raise InvalidInput("amount must be positive", field="amount_fen")
         receipt_hash = hashlib.sha256(receipt.encode()).digest()
         entry = self._do(by, "record_repayment", (claim_id, amount_fen, receipt_hash), idem_key)
-        # Every repayment becomes evidence: what was recorded, by whom, in which transaction
-        # (the same write retried is the same document, so the same item).
-        record = {
-            "claim_id": "0x" + claim_id.hex(),
-            "amount_fen": amount_fen,
-            "receipt_sha256": receipt_hash.hex(),
-            "recorded_by": self.orgs.address(by),
-            "tx_hash": entry.tx_hash,
-        }
-        EvidenceService(self.rt).add(
-            by,
-            NewItem(
-                json.dumps(record, sort_keys=True).encode(),
-                "repayment",
-                "application/json",
-                claim_id,
-            ),
-        )
+        record_repayment_evidence(self.rt, by, claim_id, amount_fen, receipt_hash, entry)
         return entry
 
     def settle(self, claim_id: bytes, owner: str, note: str, *, idem_key: str) -> Entry:

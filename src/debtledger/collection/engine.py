@@ -24,6 +24,7 @@ from debtledger.domain.claims import from_timestamp
 from debtledger.domain.policies import (
     MAX_OFFSET_MINUTES,
     MIN_OFFSET_MINUTES,
+    PARAM_FIELDS,
     PRESETS,
     Channel,
     Kind,
@@ -160,21 +161,7 @@ def rules_public(rules: PolicyRules) -> dict[str, Any]:
     return data
 
 
-POLICY_FIELDS = (
-    "stage_days",
-    "channels",
-    "kinds",
-    "contact_start",
-    "contact_end",
-    "max_daily",
-    "max_weekly",
-    "capped_channels",
-    "cooling_off_seconds",
-    "third_party_after",
-    "credit_report_wait_days",
-    "legal_min_stage",
-    "limitation_days",
-)
+POLICY_FIELDS = PARAM_FIELDS
 
 
 def _mask(value: object, names: Sequence[str], field: str) -> object:

@@ -20,6 +20,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from debtledger.chain.writer import Write
+from debtledger.claims.service import record_repayment_evidence
 from debtledger.collection.engine import PLANS, POLICY, ChainContract, local_time
 from debtledger.collection.gateway import ContactService
 from debtledger.domain._checks import check_day, check_int
@@ -202,22 +203,8 @@ class PlanService:
         amount = check_int(amount_fen, "amount_fen", minimum=1, maximum=2**128 - 1)
         receipt_hash = hashlib.sha256(receipt.encode()).digest()
         entry = self._do(by, self.plans.write("pay", (claim_id, amount, receipt_hash), idem_key))
-        record = {
-            "claim_id": "0x" + claim_id.hex(),
-            "amount_fen": amount,
-            "receipt_sha256": receipt_hash.hex(),
-            "recorded_by": self.orgs.address(by),
-            "tx_hash": entry.tx_hash,
-            "via": "repayment-plan",
-        }
-        EvidenceService(self.rt).add(
-            by,
-            NewItem(
-                json.dumps(record, sort_keys=True).encode(),
-                "repayment",
-                "application/json",
-                claim_id,
-            ),
+        record_repayment_evidence(
+            self.rt, by, claim_id, amount, receipt_hash, entry, via="repayment-plan"
         )
         return entry
 

@@ -215,24 +215,28 @@ def to_params(rules: PolicyRules) -> Params:
     )
 
 
+# The fields of the contract's `Params` struct, in order (also PolicyRules' rule fields).
+PARAM_FIELDS = (
+    "stage_days",
+    "channels",
+    "kinds",
+    "contact_start",
+    "contact_end",
+    "max_daily",
+    "max_weekly",
+    "capped_channels",
+    "cooling_off_seconds",
+    "third_party_after",
+    "credit_report_wait_days",
+    "legal_min_stage",
+    "limitation_days",
+)
+
+
 def from_params(name: str, params: Iterable[object]) -> PolicyRules:
     """The rules a `Params` tuple read back from the contract stands for (validated)."""
     values = [tuple(v) if isinstance(v, list | tuple) else v for v in params]
-    keys = (
-        "stage_days",
-        "channels",
-        "kinds",
-        "contact_start",
-        "contact_end",
-        "max_daily",
-        "max_weekly",
-        "capped_channels",
-        "cooling_off_seconds",
-        "third_party_after",
-        "credit_report_wait_days",
-        "legal_min_stage",
-        "limitation_days",
-    )
+    keys = PARAM_FIELDS
     if len(values) != len(keys):
         raise InvalidInput("a policy has thirteen parameters", field="params")
     return PolicyRules(name, **dict(zip(keys, values, strict=True)))  # type: ignore[arg-type]
