@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from debtledger.chain.node import LocalNode, anvil_binary
@@ -120,7 +121,17 @@ class StoreDatabases:
 
     def drop_all(self) -> None:
         while self.made:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)')
+            db = self.made.pop()
+            # FORCE ends our own sessions; it may not end another role's backend (say an
+            # autovacuum worker that just started on the database), so wait and try again.
+            for attempt in range(50):
+                try:
+                    self._admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+                    break
+                except DBAPIError:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.2)
 
     def _admin(self, sql: str) -> None:
         assert self.admin_url is not None

@@ -126,3 +126,29 @@ def test_every_contracts_events_decode_as_eth_abi_encodes_them(data: st.DataObje
     event = abi.decode_log(log)
     assert event is not None and event.name == item["name"]
     assert {k: tuple(v) if isinstance(v, list) else v for k, v in event.args.items()} == values
+
+
+def test_address_arrays_in_events_are_checksummed_like_addresses() -> None:
+    abi = ContractABI(compile_contract("CollectionPolicy").abi)
+    item = next(e for e in abi.events.values() if e["name"] == "BudgetSharesSet")
+    creditors = (
+        "0x000000000000000000000000000000000000000A",
+        to_checksum_address("0x" + "ab" * 20),
+    )
+    topics = [
+        "0x" + abi.event_topics["BudgetSharesSet"].hex(),
+        "0x" + "11" * 32,
+        "0x" + encode(["address"], ["0x" + "22" * 20]).hex(),
+    ]
+    body = encode(["address[]", "uint8[]"], [creditors, (3, 4)])
+    log = {
+        "topics": topics,
+        "data": "0x" + body.hex(),
+        "address": "0x" + "11" * 20,
+        "blockNumber": "0x5",
+        "transactionHash": "0x" + "22" * 32,
+        "logIndex": "0x0",
+    }
+    event = abi.decode_log(log)
+    assert event is not None and item["name"] == event.name
+    assert tuple(event.args["creditors"]) == creditors and tuple(event.args["parts"]) == (3, 4)

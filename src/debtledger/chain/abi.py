@@ -181,6 +181,7 @@ class _EventLayout:
         self.indexed = [(i["name"], _type(i)) for i in inputs if i["indexed"]]
         self.plain = [(i["name"], _type(i)) for i in inputs if not i["indexed"]]
         self.addresses = [i["name"] for i in inputs if i["type"] == "address"]
+        self.address_arrays = [i["name"] for i in inputs if i["type"] == "address[]"]
         words = [_static_word(t) for _, t in self.indexed + self.plain]
         self.fast = all(w is not None for w in words)
         self.words = words
@@ -201,6 +202,8 @@ class _EventLayout:
             args[name] = value
         for name in self.addresses:
             args[name] = _checksum(args[name])
+        for name in self.address_arrays:
+            args[name] = tuple(_checksum(a) for a in args[name])
         return args
 
 
