@@ -26,6 +26,7 @@ ORGS = (
     ("court", ["COURT"]),
     ("regulator", ["REGULATOR"]),
     ("gateway", ["GATEWAY"]),
+    ("keeper", ["KEEPER"]),
 )
 # An invented debtor (valid GB 11643 check digit, reserved e-mail domain, unassigned number):
 # shows a record whose personal fields live only in the vault and a masked contact.

@@ -23,7 +23,15 @@ def test_serve_indexes_and_answers_with_demo_keys(tmp_path: Path) -> None:
         dl(env, "deploy")
         demo = dl(env, "demo", "--claims", "20")
         keys = demo["api_keys"]
-        assert set(keys) == {"bank-a", "bank-b", "agency-x", "court", "regulator", "gateway"}
+        assert set(keys) == {
+            "bank-a",
+            "bank-b",
+            "agency-x",
+            "court",
+            "regulator",
+            "gateway",
+            "keeper",
+        }
         started = dl(env, "serve", "--detach", "--port", str(port))
         assert started["url"] == url and started["started"] is True
         assert dl(env, "serve", "--detach", "--port", str(port))["started"] is False
