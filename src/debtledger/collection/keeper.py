@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     and_,
-    bindparam,
     delete,
     exists,
     insert,
@@ -65,6 +64,7 @@ from debtledger.errors import (
 )
 from debtledger.orgs.service import OrgService, role_id
 from debtledger.runtime import Runtime
+from debtledger.store.db import save_rows
 from debtledger.store.indexer import Indexer
 from debtledger.store.models import (
     collection_blocks_table,
@@ -335,18 +335,7 @@ class CollectionIndexer(Indexer):
     def _save_rows(
         self, conn: Connection, rows: Mapping[str, Row | None], existed: set[str]
     ) -> None:
-        new = [r for cid, r in rows.items() if r is not None and cid not in existed]
-        changed = [{**r, "_id": cid} for cid, r in rows.items() if r is not None and cid in existed]
-        if new:
-            conn.execute(insert(_claims), new)
-        if changed:
-            columns = [c.name for c in _claims.c if c.name != "claim_id"]
-            conn.execute(
-                update(_claims)
-                .where(_claims.c.claim_id == bindparam("_id"))
-                .values({c: bindparam(c) for c in columns}),
-                changed,
-            )
+        save_rows(conn, _claims, "claim_id", dict(rows), existed)
 
     def _reschedule(self, conn: Connection, rows: Sequence[Row]) -> None:
         reschedule(conn, rows, _stage_days(conn, {r["policy_id"] for r in rows}))

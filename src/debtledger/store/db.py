@@ -11,7 +11,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    make_url,
+    text,
+    update,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant: PostgreSQL processes migrating one database take turns on this lock.
@@ -84,3 +95,26 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def save_rows(
+    conn: Connection,
+    table: Table,
+    key: str,
+    rows: dict[str, dict[str, Any] | None],
+    existed: set[str],
+) -> None:
+    """Write folded read-model rows keyed by `key`: insert those not in `existed`, update
+    the others in one executemany (a None row is left as it is)."""
+    new = [r for k, r in rows.items() if r is not None and k not in existed]
+    changed = [{**r, "_key": k} for k, r in rows.items() if r is not None and k in existed]
+    if new:
+        conn.execute(insert(table), new)
+    if changed:
+        columns = [c.name for c in table.c if c.name != key]
+        conn.execute(
+            update(table)
+            .where(table.c[key] == bindparam("_key"))
+            .values({c: bindparam(c) for c in columns}),
+            changed,
+        )

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from debtledger.chain.abi import Event
 from debtledger.chain.events import EventReader
 from debtledger.chain.rpc import Rpc
 from debtledger.domain.claims import ClaimStatus
 from debtledger.errors import ChainError, NodeUnavailable, StoreError
-from debtledger.store.db import take_turns
+from debtledger.store.db import save_rows, take_turns
 from debtledger.store.models import (
     claim_events_table,
     claims_table,
@@ -412,16 +412,5 @@ class Indexer:
         for f in fresh:
             cid = f["claim_id"]
             rows[cid] = apply_event(rows.get(cid), f["name"], f["args"], f["block_number"])
-        new = [r for cid, r in rows.items() if r is not None and cid not in existed]
-        changed = [{**r, "_id": cid} for cid, r in rows.items() if r is not None and cid in existed]
-        if new:
-            conn.execute(insert(claims_table), new)
-        if changed:
-            columns = [c.name for c in claims_table.c if c.name != "claim_id"]
-            conn.execute(
-                update(claims_table)
-                .where(claims_table.c.claim_id == bindparam("_id"))
-                .values({c: bindparam(c) for c in columns}),
-                changed,
-            )
+        save_rows(conn, claims_table, "claim_id", rows, existed)
         return len(fresh)
